@@ -1,0 +1,30 @@
+"""GridLine's web edge: the Flask app factory.
+
+`flask --app telephony ...` finds create_app() here.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from telephony.config import Settings, load_settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. Settings come from the environment unless test_config["SETTINGS"] is given."""
+    app = Flask(__name__, instance_relative_config=False)
+    settings: Settings = (test_config or {}).get("SETTINGS") or load_settings()
+    app.config["SETTINGS"] = settings
+    app.config.update({k: v for k, v in (test_config or {}).items() if k != "SETTINGS"})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from telephony import cli_models, cli_registry, database, jobs, voice
+
+    database.init_app(app)
+    jobs.init_app(app)
+    voice.init_app(app)
+    cli_registry.init_app(app)
+    cli_models.init_app(app)
+    return app

@@ -1,0 +1,124 @@
+"""Settings read from the environment, once, inside create_app() or a worker's start-up.
+
+Every variable is documented in .env.example. Nothing here is read at import time.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+
+TWILIO_API_DEFAULT = "https://api.twilio.com"
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time]:
+    """Parse "21:00-08:00" into (start, end); the window may wrap past midnight."""
+    try:
+        start_s, end_s = value.split("-")
+        return time.fromisoformat(start_s.strip()), time.fromisoformat(end_s.strip())
+    except ValueError as exc:
+        raise ValueError(f"QUIET_HOURS must look like 21:00-08:00, got {value!r}") from exc
+
+
+def parse_list(value: str) -> tuple[str, ...]:
+    """Comma-separated list, blanks dropped."""
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def default_instance_dir() -> Path:
+    return Path(os.environ.get("GRIDLINE_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed view of the environment. Tests build one directly with overrides."""
+
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_number: str = ""
+    public_base_url: str = "http://127.0.0.1:5000"
+    twilio_api_base_url: str = TWILIO_API_DEFAULT
+    database_url: str = ""
+    redis_url: str = ""
+    vosk_model_zh: str = ""
+    vosk_model_en: str = ""
+    default_language: str = "zh-CN"
+    timezone: str = "Asia/Shanghai"
+    quiet_hours: str = "21:00-08:00"
+    community_name: str = "花果社区"
+    duty_phone: str = ""
+    emergency_numbers: tuple[str, ...] = ("110", "119", "120")
+    urgent_categories: tuple[str, ...] = ("safety", "vulnerable_person")
+    say_voice_zh: str = "Polly.Zhiyu"
+    say_language_zh: str = "cmn-CN"
+    say_voice_en: str = "Polly.Joanna"
+    say_language_en: str = "en-US"
+    prompt_audio_dir: str = ""
+    default_region: str = "CN"
+    instance_dir: Path = field(default_factory=default_instance_dir)
+
+    @property
+    def quiet_window(self) -> tuple[time, time]:
+        return parse_quiet_hours(self.quiet_hours)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.instance_dir / 'gridline.db'}"
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    def vosk_model_for(self, language: str) -> str:
+        """The configured model folder for a caller's language ("" when none)."""
+        return self.vosk_model_en if language.startswith("en") else self.vosk_model_zh
+
+
+_ENV_NAMES = {
+    "twilio_account_sid": "TWILIO_ACCOUNT_SID",
+    "twilio_auth_token": "TWILIO_AUTH_TOKEN",
+    "twilio_number": "TWILIO_NUMBER",
+    "public_base_url": "PUBLIC_BASE_URL",
+    "twilio_api_base_url": "TWILIO_API_BASE_URL",
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "vosk_model_zh": "VOSK_MODEL_ZH",
+    "vosk_model_en": "VOSK_MODEL_EN",
+    "default_language": "DEFAULT_LANGUAGE",
+    "timezone": "TIMEZONE",
+    "quiet_hours": "QUIET_HOURS",
+    "community_name": "COMMUNITY_NAME",
+    "duty_phone": "DUTY_PHONE",
+    "say_voice_zh": "SAY_VOICE_ZH",
+    "say_language_zh": "SAY_LANGUAGE_ZH",
+    "say_voice_en": "SAY_VOICE_EN",
+    "say_language_en": "SAY_LANGUAGE_EN",
+    "prompt_audio_dir": "PROMPT_AUDIO_DIR",
+    "default_region": "DEFAULT_REGION",
+}
+_LIST_ENV_NAMES = {
+    "emergency_numbers": "EMERGENCY_NUMBERS",
+    "urgent_categories": "URGENT_CATEGORIES",
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build Settings from the environment (or a given mapping), then apply overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for attr, name in _ENV_NAMES.items():
+        if env.get(name):
+            values[attr] = env[name]
+    for attr, name in _LIST_ENV_NAMES.items():
+        if env.get(name):
+            values[attr] = parse_list(env[name])
+    if env.get("GRIDLINE_INSTANCE_DIR"):
+        values["instance_dir"] = Path(env["GRIDLINE_INSTANCE_DIR"])
+    values.update(overrides)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    settings.quiet_window  # fail fast on a malformed QUIET_HOURS
+    return settings

