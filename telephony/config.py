@@ -55,7 +55,6 @@ class Settings:
     say_language_zh: str = "cmn-CN"
     say_voice_en: str = "Polly.Joanna"
     say_language_en: str = "en-US"
-    prompt_audio_dir: str = ""
     default_region: str = "CN"
     instance_dir: Path = field(default_factory=default_instance_dir)
 
@@ -97,7 +96,6 @@ _ENV_NAMES = {
     "say_language_zh": "SAY_LANGUAGE_ZH",
     "say_voice_en": "SAY_VOICE_EN",
     "say_language_en": "SAY_LANGUAGE_EN",
-    "prompt_audio_dir": "PROMPT_AUDIO_DIR",
     "default_region": "DEFAULT_REGION",
 }
 _LIST_ENV_NAMES = {

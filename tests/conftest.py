@@ -121,3 +121,34 @@ def sessions(settings: Settings) -> Iterator[Any]:
 def sign(url: str, params: dict[str, str], token: str = TEST_AUTH_TOKEN) -> str:
     """X-Twilio-Signature for a form post to url, as Twilio computes it."""
     return str(RequestValidator(token).compute_signature(url, params))
+
+
+@pytest.fixture
+def twilio_api(settings: Settings) -> Iterator[Any]:
+    """A Twilio-compatible REST endpoint on a local port (sandbox.twilio_api)."""
+    from sandbox.twilio_api import TwilioSandbox
+
+    api = TwilioSandbox(settings.twilio_account_sid, settings.twilio_auth_token).start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def app(settings: Settings, twilio_api: Any) -> Any:
+    """The app, its REST client pointed at the local Twilio-compatible endpoint."""
+    from dataclasses import replace
+
+    from telephony import create_app
+
+    return create_app({"SETTINGS": replace(settings, twilio_api_base_url=twilio_api.base_url), "TESTING": True})
+
+
+@pytest.fixture
+def worker_ctx(app: Any, redis_conn: Redis) -> Iterator[Any]:
+    """The job context a worker process would build, around the test's database and Redis."""
+    from worker.context import WorkerContext, install
+
+    ctx = WorkerContext(settings=app.config["SETTINGS"], sessions=app.extensions["gridline.sessions"], redis=redis_conn)
+    install(ctx)
+    yield ctx
+    install(None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from redis import Redis
@@ -26,7 +27,10 @@ class WorkerContext:
     redis: Redis
     transcribers: dict[str, Transcriber | None] = field(default_factory=dict)
     # Where "now" comes from; tests may install a controllable clock.
-    clock: Callable[[], object] | None = None
+    clock: Callable[[], datetime] | None = None
+
+    def now(self) -> datetime:
+        return self.clock() if self.clock else datetime.now(UTC)
 
 
 _current: WorkerContext | None = None

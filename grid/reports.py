@@ -1,0 +1,86 @@
+"""Filing a report from a call: one report per call, one recording per RecordingSid.
+
+Both Twilio's <Record> action and its recordingStatusCallback may arrive (in either order,
+and each may be retried); whichever comes first files the report, the rest find it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from grid import registry
+from grid.models import Call, Grid, Person, Recording, Report
+from ivr_flows.categories import is_urgent
+
+
+@dataclass
+class Filed:
+    report: Report
+    recording: Recording | None
+    new_report: bool
+
+
+def _reporter_grid(session: Session, reporter: Person | None, building: str) -> Grid | None:
+    """The micro-grid a report belongs to: the caller's household, their grid, or the keyed building."""
+    if reporter is not None:
+        if reporter.household is not None:
+            return reporter.household.grid
+        if reporter.grid is not None:
+            return reporter.grid
+    if building:
+        return registry.resolve_building(session, building)
+    return None
+
+
+def file_report(
+    session: Session,
+    call: Call,
+    urgent_categories: tuple[str, ...],
+    recording_sid: str = "",
+    recording_url: str = "",
+    duration: int | None = None,
+) -> Filed:
+    """Get or create the call's report (routed to its assignee) and attach the recording."""
+    report = session.scalar(select(Report).where(Report.call_id == call.id))
+    new_report = report is None
+    if report is None:
+        state = call.flow_state or {}
+        reporter = session.get(Person, call.person_id) if call.person_id else None
+        building = str(state.get("building", ""))
+        grid = _reporter_grid(session, reporter, building)
+        assignee, rule = registry.assign_report(session, grid)
+        category = str(state.get("category", "other"))
+        report = Report(
+            call_id=call.id,
+            channel="voice",
+            reporter_id=reporter.id if reporter else None,
+            reporter_phone=call.from_number,
+            language=str(state.get("lang", "zh-CN")),
+            category=category,
+            urgent=is_urgent(category, urgent_categories),
+            building=building or (reporter.household.building if reporter and reporter.household else ""),
+            grid_id=grid.id if grid else None,
+            assignee_id=assignee.id if assignee else None,
+            assignment_rule=rule,
+        )
+        try:
+            with session.begin_nested():
+                session.add(report)
+        except IntegrityError:  # the action and the status callback raced: keep the first
+            report = session.scalar(select(Report).where(Report.call_id == call.id))
+            new_report = False
+            assert report is not None
+    recording = None
+    if recording_sid:
+        recording = session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
+        if recording is None:
+            recording = Recording(recording_sid=recording_sid, report_id=report.id, url=recording_url, duration=duration)
+            try:
+                with session.begin_nested():
+                    session.add(recording)
+            except IntegrityError:  # a concurrent retry got there first
+                recording = session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
+    return Filed(report, recording, new_report)

@@ -1,0 +1,97 @@
+"""Runs a pure flow for one webhook: load state by CallSid → step → persist → TwiML → effects.
+
+Safe to repeat: each action URL carries the step number; a webhook for a step already
+answered (Twilio's retry) gets the stored answer back and changes nothing.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from grid.models import Call
+from ivr_flows import hotline, verification
+from ivr_flows.actions import Effect, FileReport, Input, ReportFiled, Turn
+from ivr_flows.common import MAX_STEPS_PER_REQUEST
+from telephony import contexts, effects, twiml
+from telephony.config import Settings
+
+log = logging.getLogger(__name__)
+AfterCommit = Callable[[], None]
+
+
+@dataclass
+class StepResult:
+    twiml: str
+    after_commit: list[AfterCommit] = field(default_factory=list)
+
+
+def get_or_create_call(session: Session, sid: str, **fields: Any) -> tuple[Call, bool]:
+    """The Call row for a CallSid; a racing duplicate first webhook finds the winner's row."""
+    call = session.scalar(select(Call).where(Call.call_sid == sid))
+    if call is not None:
+        return call, False
+    call = Call(call_sid=sid, **fields)
+    try:
+        with session.begin_nested():
+            session.add(call)
+    except IntegrityError:
+        found = session.scalar(select(Call).where(Call.call_sid == sid))
+        assert found is not None
+        return found, False
+    return call, True
+
+
+def _step_flow(session: Session, settings: Settings, call: Call, state: dict[str, Any], event: Input) -> Turn:
+    if state.get("flow") == verification.FLOW:
+        return verification.step(state, event, contexts.verification_context(session, settings, call))
+    return hotline.step(state, event, contexts.hotline_context(session, settings, call))
+
+
+def run_step(session: Session, settings: Settings, call: Call, step: int, event: Input) -> StepResult:
+    """Answer one webhook for `call`. `step` is the number in the action URL Twilio followed."""
+    if step < call.step:
+        log.info("replaying step %s for call %s (Twilio retry)", step, call.call_sid)
+        return StepResult(call.last_response or twiml.hangup_only())
+    state = dict(call.flow_state or {})
+    actions: list[Any] = []
+    pending: list[Effect] = []
+    after: list[AfterCommit] = []
+    for _ in range(MAX_STEPS_PER_REQUEST):
+        turn = _step_flow(session, settings, call, state, event)
+        state = turn.state
+        call.flow_state = state  # effects read the newest state (e.g. the chosen category)
+        actions.extend(turn.actions)
+        filing = [e for e in turn.effects if isinstance(e, FileReport)]
+        pending.extend(e for e in turn.effects if not isinstance(e, FileReport))
+        if not filing:
+            break
+        number, follow_up = effects.file_from_call(session, settings, call, filing[0])
+        after.extend(follow_up)
+        event = ReportFiled(number)
+    else:
+        log.error("flow loop guard hit for call %s", call.call_sid)
+    for effect in pending:
+        after.extend(effects.apply(session, settings, call, effect))
+    call.step = step + 1
+    call.updated_at = datetime.now(UTC)
+    call.last_response = twiml.render(
+        actions,
+        str(state.get("lang", settings.default_language)),
+        settings,
+        step_url=lambda expect: step_url(settings, call.step, expect),
+        recording_callback_url=f"{settings.public_base_url.rstrip('/')}/twilio/voice/recording",
+    )
+    return StepResult(call.last_response, after)
+
+
+def step_url(settings: Settings, step: int, expect: str) -> str:
+    query = urlencode({"step": step, "expect": expect})
+    return f"{settings.public_base_url.rstrip('/')}/twilio/voice/step?{query}"

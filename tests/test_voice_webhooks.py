@@ -1,0 +1,191 @@
+"""The hotline's webhooks through the real app: signatures, retries, recording, silence, buildings."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rq import Queue
+from sqlalchemy import func, select
+
+from grid.demo import load_demo
+from grid.models import Call, CallBack, Person, Recording, Report
+from tests.conftest import PUBLIC_BASE_URL, sign
+from tests.twilio_driver import Call as TwilioCall
+from tests.twilio_driver import flask_poster, said
+
+RECORDING_URL = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1"
+
+
+@pytest.fixture
+def demo(app: Any) -> dict[str, Person]:
+    """The demo community, with a known resident and a phone nobody registered."""
+    with app.extensions["gridline.sessions"]() as s:
+        load_demo(s)
+        s.commit()
+        resident = s.scalars(select(Person).where(Person.role == "resident", Person.language == "zh-CN")).first()
+        assert resident is not None and resident.household is not None
+        return {"resident": resident}
+
+
+def count(app: Any, model: Any) -> int:
+    with app.extensions["gridline.sessions"]() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_unsigned_and_forged_requests_are_refused_and_store_nothing(app: Any) -> None:
+    """A webhook without a valid Twilio signature gets 403 and leaves no trace."""
+    client = app.test_client()
+    form = {"CallSid": "CAforged", "From": "+8613800138000", "To": "+8657188880000"}
+    assert client.post("/twilio/voice", data=form).status_code == 403
+    forged = sign(PUBLIC_BASE_URL + "/twilio/voice", form, token="not-our-token")
+    assert client.post("/twilio/voice", data=form, headers={"X-Twilio-Signature": forged}).status_code == 403
+    # a signature for other parameters (tampered form) is refused too
+    good = sign(PUBLIC_BASE_URL + "/twilio/voice", form)
+    tampered = {**form, "From": "+8613900139000"}
+    assert client.post("/twilio/voice", data=tampered, headers={"X-Twilio-Signature": good}).status_code == 403
+    for path in ("/twilio/voice/step?step=1&expect=digits", "/twilio/voice/recording", "/twilio/voice/status"):
+        assert client.post(path, data=form).status_code == 403
+    assert count(app, Call) == 0
+
+
+def test_known_caller_hears_emergency_warning_first_then_their_name(app: Any, demo: dict[str, Person]) -> None:
+    """The first words are 'not the emergency line'; a registered caller is greeted by name."""
+    call = TwilioCall(flask_poster(app.test_client()), "CA100", demo["resident"].phone)
+    heard = said(call.start())
+    assert heard.startswith("这里不是紧急求助电话")
+    assert "幺幺零" in heard and "幺幺九" in heard and "幺二零" in heard
+    assert f"{demo['resident'].name}您好" in heard and "花果社区网格热线" in heard
+    assert 'numDigits="1"' in call.twiml and "反映问题，请按1" in call.twiml
+
+
+def test_one_key_category_and_speaking_files_a_routed_report(app: Any, demo: dict[str, Person], redis_conn: Any) -> None:
+    """1, a category key, speak, #: the report is filed with category, grid and assignee, number read back."""
+    call = TwilioCall(flask_poster(app.test_client()), "CA101", demo["resident"].phone)
+    call.start()
+    call.press("1")
+    heard = said(call.press("2"))
+    assert "嘀声" in heard and "<Record" in call.twiml
+    end = said(call.finish_recording("RE101", RECORDING_URL))
+    with app.extensions["gridline.sessions"]() as s:
+        report = s.scalars(select(Report)).one()
+        assert report.category == "environment"
+        assert report.grid_id == demo["resident"].household.grid_id
+        assert report.assignee is not None and report.assignee.role == "grid_worker"
+        number = report.id
+    assert "编号是" in end and "网格员会给您回电话" in end and "<Hangup" in call.twiml
+    assert "，".join("零幺二三四五六七八九"[int(d)] for d in str(number)) in end
+    # an SMS confirmation goes out through the queue when the caller's phone is a mobile
+    jobs = Queue("gridline", connection=redis_conn).jobs
+    assert [j.func_name for j in jobs] == ["worker.messaging.send_sms"]
+
+
+def test_twilio_retries_create_nothing_twice(app: Any, demo: dict[str, Person], redis_conn: Any) -> None:
+    """The same webhook delivered twice gets the same answer and creates one call, report, recording."""
+    call = TwilioCall(flask_poster(app.test_client()), "CA102", demo["resident"].phone)
+    first = call.start()
+    assert call.start() == first
+    call.press("1")
+    menu = call.press("3")
+    record_action = call._find("Record").attrib["action"]
+    call.finish_recording("RE102", RECORDING_URL)
+    readback = call.twiml
+    # Twilio retries the <Record> action and sends the status callback twice
+    from tests.twilio_driver import signed_post
+
+    form = call._form(RecordingSid="RE102", RecordingUrl=RECORDING_URL, RecordingDuration="5", Digits="#")
+    assert signed_post(call.post, record_action, form) == (200, readback)
+    call.twiml = menu
+    assert call.recording_status("RE102", RECORDING_URL) == 204
+    assert call.recording_status("RE102", RECORDING_URL) == 204
+    assert count(app, Call) == 1 and count(app, Report) == 1 and count(app, Recording) == 1
+    names = [j.func_name for j in Queue("gridline", connection=redis_conn).jobs]
+    assert names.count("worker.transcription.transcribe_recording") == 1
+    assert names.count("worker.messaging.send_sms") == 1
+
+
+def test_hanging_up_during_recording_still_files_the_report(app: Any, demo: dict[str, Person], redis_conn: Any) -> None:
+    """Only the recordingStatusCallback arrives (the caller hung up): the report is filed and queued."""
+    call = TwilioCall(flask_poster(app.test_client()), "CA103", demo["resident"].phone)
+    call.start()
+    call.press("1")
+    call.press("5")
+    assert call.recording_status("RE103", RECORDING_URL) == 204
+    with app.extensions["gridline.sessions"]() as s:
+        report = s.scalars(select(Report)).one()
+        assert report.category == "vulnerable_person" and report.urgent
+        assert [r.recording_sid for r in report.recordings] == ["RE103"]
+    names = [j.func_name for j in Queue("gridline", connection=redis_conn).jobs]
+    assert "worker.transcription.transcribe_recording" in names
+
+
+def test_silence_reprompts_twice_then_promises_and_queues_a_call_back(app: Any, demo: dict[str, Person]) -> None:
+    """Three silences: two re-prompts, then 'the community will call back' and a call-back is owed."""
+    call = TwilioCall(flask_poster(app.test_client()), "CA104", demo["resident"].phone)
+    call.start()
+    for _ in range(2):
+        heard = said(call.silence())
+        assert heard.startswith("没有听到您按键") and "<Gather" in call.twiml
+    heard = said(call.silence())
+    assert "社区会给您回电话" in heard and "<Hangup" in call.twiml
+    with app.extensions["gridline.sessions"]() as s:
+        callback = s.scalars(select(CallBack)).one()
+        assert callback.purpose == "missed_call_return" and callback.to_number == demo["resident"].phone
+        assert callback.status == "scheduled"
+
+
+def test_invalid_key_says_so_and_star_repeats(app: Any, demo: dict[str, Person]) -> None:
+    """A key that is no option is named as such; * repeats the menu; 9 switches to English."""
+    call = TwilioCall(flask_poster(app.test_client()), "CA105", demo["resident"].phone)
+    call.start()
+    assert said(call.press("7")).startswith("您按的键不对")
+    assert "反映问题，请按1" in said(call.press("*"))
+    assert "To report a problem, press 1" in said(call.press("9"))
+    assert 'language="en-US"' in call.twiml
+
+
+def test_unknown_caller_keys_building_and_report_lands_in_its_micro_grid(app: Any, demo: dict[str, Person]) -> None:
+    """An unregistered number keys a building number; the report is routed to that micro-grid."""
+    call = TwilioCall(flask_poster(app.test_client()), "CA106", "+8613912345678")
+    assert "您好，这里是花果社区网格热线" in said(call.start())
+    call.press("1")
+    assert "楼栋号" in said(call.press("3"))
+    assert "楼栋号" in said(call.press("99#"))  # not a building here: asked once more
+    assert "嘀声" in said(call.press("5#"))
+    call.finish_recording("RE106", RECORDING_URL)
+    with app.extensions["gridline.sessions"]() as s:
+        from grid.registry import resolve_building
+
+        report = s.scalars(select(Report)).one()
+        grid = resolve_building(s, "5")
+        assert grid is not None and report.grid_id == grid.id and report.building == "5"
+        assert report.reporter_id is None and report.assignee is not None
+
+
+def test_unresolvable_building_goes_to_grid_leader_on_duty(app: Any, demo: dict[str, Person]) -> None:
+    """Twice an unknown building: the caller is told, and the report goes to the grid leader on duty."""
+    call = TwilioCall(flask_poster(app.test_client()), "CA107", "+8613912345679")
+    call.start()
+    call.press("1")
+    call.press("6")
+    call.press("98#")
+    assert "值班网格长" in said(call.press("97#"))
+    call.finish_recording("RE107", RECORDING_URL)
+    with app.extensions["gridline.sessions"]() as s:
+        report = s.scalars(select(Report)).one()
+        assert report.grid_id is None
+        assert report.assignee is not None and report.assignee.role == "grid_leader" and report.assignee.on_duty
+
+
+def test_key_zero_dials_the_grid_worker_then_the_duty_phone(app: Any, demo: dict[str, Person]) -> None:
+    """0 connects to the caller's grid worker; no answer there falls back to the duty number."""
+    call = TwilioCall(flask_poster(app.test_client()), "CA108", demo["resident"].phone)
+    call.start()
+    call.press("0")
+    with app.extensions["gridline.sessions"]() as s:
+        from grid.registry import grid_worker_for
+
+        resident = s.get(Person, demo["resident"].id)
+        worker = grid_worker_for(s, resident.household.grid)
+    assert "<Dial" in call.twiml and worker.phone in call.twiml
+    call.dial_ended("no-answer")
+    assert app.config["SETTINGS"].duty_phone in call.twiml

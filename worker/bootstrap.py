@@ -1,0 +1,27 @@
+"""Builds a process's WorkerContext from the environment; expensive set-up happens here, once."""
+from __future__ import annotations
+
+import logging
+
+from grid.db import make_engine, make_session_factory
+from telephony.config import Settings, load_settings
+from worker.context import WorkerContext, install
+from worker.queues import connect
+
+log = logging.getLogger(__name__)
+
+
+def build_context(settings: Settings | None = None, load_models: bool = True) -> WorkerContext:
+    """Settings, DB, Redis and (for workers) the Vosk models, loaded before any job runs."""
+    from worker import asr
+
+    settings = settings or load_settings()
+    sessions = make_session_factory(make_engine(settings.effective_database_url))
+    transcribers = {}
+    if load_models:
+        for line in asr.model_status_lines(settings):
+            log.warning("%s", line)
+        transcribers = asr.load_transcribers(settings)
+    ctx = WorkerContext(settings=settings, sessions=sessions, redis=connect(settings.redis_url), transcribers=transcribers)
+    install(ctx)
+    return ctx

@@ -1,0 +1,128 @@
+"""Call-backs: who the verification call goes to, when it may ring, and putting it on the queue.
+
+Shared by the web process (a caller's silence, a worker's "not my area") and the worker
+(a transcript is ready). The row in the database is the truth; the RQ job only carries its id.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from rq import Queue, Retry
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from grid import registry
+from grid.models import RESIDENT, CallBack, Person, Report, as_utc
+from grid.phones import mask
+from grid.quiet_hours import call_time
+from telephony.config import Settings, parse_quiet_hours
+
+log = logging.getLogger(__name__)
+
+WORKER_VERIFICATION = "worker_verification"
+MISSED_CALL_RETURN = "missed_call_return"
+
+
+def quiet_window(settings: Settings, person: Person | None):  # type: ignore[no-untyped-def]
+    """The person's own quiet hours when they gave some, else the community's."""
+    if person is not None and person.quiet_hours:
+        return parse_quiet_hours(person.quiet_hours)
+    return settings.quiet_window
+
+
+def schedule(
+    session: Session,
+    settings: Settings,
+    *,
+    purpose: str,
+    now: datetime,
+    to_number: str,
+    person: Person | None,
+    report: Report | None = None,
+    urgent: bool = False,
+) -> CallBack:
+    """Create (once) the call-back row with the first moment it may ring.
+
+    Urgent calls to staff ring at once whatever the hour; quiet hours always protect residents.
+    """
+    exempt = urgent and (person is None or person.role != RESIDENT)
+    when = call_time(now, settings.timezone, quiet_window(settings, person), exempt=exempt)
+    person_id = person.id if person else None
+    report_id = report.id if report else None
+    existing = session.scalar(
+        select(CallBack).where(
+            CallBack.report_id == report_id,
+            CallBack.purpose == purpose,
+            CallBack.person_id == person_id,
+            CallBack.to_number == to_number,
+        )
+    ) if report_id is not None else None
+    if existing is not None:
+        return existing
+    language = person.language if person else (report.language if report else settings.default_language)
+    callback = CallBack(
+        purpose=purpose,
+        report_id=report_id,
+        person_id=person_id,
+        to_number=to_number,
+        language=language,
+        scheduled_for=when,
+    )
+    try:
+        with session.begin_nested():
+            session.add(callback)
+    except IntegrityError:  # the same call-back scheduled concurrently: keep the first
+        found = session.scalar(
+            select(CallBack).where(
+                CallBack.report_id == report_id, CallBack.purpose == purpose, CallBack.person_id == person_id
+            )
+        )
+        assert found is not None
+        return found
+    log.info("call-back %s (%s) to %s at %s", callback.id, purpose, mask(to_number), when.isoformat())
+    return callback
+
+
+def verification_target(session: Session, settings: Settings, report: Report) -> tuple[Person | None, str]:
+    """Who gets the verification call: urgent → the grid leader on duty, else DUTY_PHONE;
+    otherwise the report's assignee (else DUTY_PHONE when the registry has nobody)."""
+    person: Person | None
+    if report.urgent:
+        person = registry.on_duty_target(session, report.grid)
+    else:
+        person = report.assignee
+    if person is not None:
+        return person, person.phone
+    return None, settings.duty_phone
+
+
+def schedule_verification(session: Session, settings: Settings, report: Report, now: datetime) -> CallBack | None:
+    person, number = verification_target(session, settings, report)
+    if not number:
+        log.error("report %s: nobody to call for verification (no assignee and no DUTY_PHONE)", report.id)
+        return None
+    return schedule(
+        session,
+        settings,
+        purpose=WORKER_VERIFICATION,
+        now=now,
+        to_number=number,
+        person=person,
+        report=report,
+        urgent=report.urgent,
+    )
+
+
+def enqueue(queue: Queue, callback: CallBack, now: datetime) -> None:
+    """Put the placement job on RQ: at once when due, else at its time (RQ's scheduler)."""
+    from worker.outbound import place_call_back
+
+    job_id = f"callback-{callback.id}-{callback.attempts}"
+    kwargs = {"job_id": job_id, "job_timeout": 60, "retry": Retry(max=5, interval=[5, 15, 60, 120, 300])}
+    due = as_utc(callback.scheduled_for)
+    if due <= now:
+        queue.enqueue(place_call_back, callback.id, **kwargs)
+    else:
+        queue.enqueue_at(due, place_call_back, callback.id, **kwargs)
