@@ -26,8 +26,9 @@ class TwilioSandbox:
     messages: list[dict[str, str]] = field(default_factory=list)
     recordings: dict[str, bytes] = field(default_factory=dict)
     recording_fetches: list[str] = field(default_factory=list)
-    # Status codes to answer the next POSTs with before succeeding (e.g. [429, 500]).
-    fail_next: list[int] = field(default_factory=list)
+    # Status codes to answer the next call / message requests with before succeeding ([429, 500]).
+    fail_calls: list[int] = field(default_factory=list)
+    fail_messages: list[int] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _server: BaseWSGIServer | None = None
     _thread: threading.Thread | None = None
@@ -61,7 +62,8 @@ class TwilioSandbox:
         return bool(auth and auth.username == self.account_sid and auth.password == self.auth_token)
 
     def _error(self, status: int) -> Response:
-        body = {"code": 20429 if status == 429 else 20500, "message": f"sandbox answered {status}", "status": status}
+        code = {400: 21211, 404: 20404, 429: 20429}.get(status, 20500)  # 21211: invalid 'To' number
+        body = {"code": code, "message": f"sandbox answered {status}", "status": status}
         return Response(jsonify(body).get_data(), status=status, mimetype="application/json")
 
     def _app(self) -> Flask:
@@ -69,11 +71,11 @@ class TwilioSandbox:
 
         @app.post(f"{API_PREFIX}/Calls.json")
         def create_call(account_sid: str) -> Any:
-            return self._create(account_sid, "CA", self.calls)
+            return self._create(account_sid, "CA", self.calls, self.fail_calls)
 
         @app.post(f"{API_PREFIX}/Messages.json")
         def create_message(account_sid: str) -> Any:
-            return self._create(account_sid, "SM", self.messages)
+            return self._create(account_sid, "SM", self.messages, self.fail_messages)
 
         @app.get(f"{API_PREFIX}/Recordings/<recording_sid>")
         def recording(account_sid: str, recording_sid: str) -> Any:
@@ -87,11 +89,11 @@ class TwilioSandbox:
 
         return app
 
-    def _create(self, account_sid: str, prefix: str, store: list[dict[str, str]]) -> Any:
+    def _create(self, account_sid: str, prefix: str, store: list[dict[str, str]], failures: list[int]) -> Any:
         if not self._authorised() or account_sid != self.account_sid:
             return Response(status=401)
-        if self.fail_next:
-            return self._error(self.fail_next.pop(0))
+        if failures:
+            return self._error(failures.pop(0))
         sid = f"{prefix}{next(self._ids):032x}"
         record = {"Sid": sid, **request.form.to_dict()}
         store.append(record)

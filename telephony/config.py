@@ -118,5 +118,5 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         values["instance_dir"] = Path(env["GRIDLINE_INSTANCE_DIR"])
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]
-    settings.quiet_window  # fail fast on a malformed QUIET_HOURS
+    parse_quiet_hours(settings.quiet_hours)  # fail fast on a malformed QUIET_HOURS
     return settings

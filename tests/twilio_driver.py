@@ -41,7 +41,8 @@ def signed_post(post: Poster, url: str, form: dict[str, str]) -> tuple[int, str]
 def said(twiml: str) -> str:
     """Everything a caller would hear, as text, in order (Say text and Play URLs)."""
     root = ET.fromstring(twiml)
-    return " | ".join((el.text or "") if el.tag == "Say" else f"<play {el.text}>" for el in root.iter() if el.tag in ("Say", "Play"))
+    heard = [el for el in root.iter() if el.tag in ("Say", "Play")]
+    return " | ".join((el.text or "") if el.tag == "Say" else f"<play {el.text}>" for el in heard)
 
 
 @dataclass
@@ -96,3 +97,16 @@ class Call:
 
     def dial_ended(self, status: str) -> str:
         return self._send(self._find("Dial").attrib["action"], DialCallStatus=status)
+
+
+def file_report(post: Poster, call_sid: str, phone: str, keys: list[str], recording_url: str) -> str:
+    """A caller presses keys, speaks, and hangs up; Twilio sends the recording callback. Returns the readback."""
+    call = Call(post, call_sid, phone)
+    call.start()
+    for key in keys:
+        call.press(key)
+    recording_sid = "RE" + call_sid[2:]
+    readback = said(call.finish_recording(recording_sid, recording_url))
+    call.twiml = call.history[-2]
+    assert call.recording_status(recording_sid, recording_url) == 204
+    return readback
