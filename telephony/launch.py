@@ -48,6 +48,7 @@ def prepare(env: dict[str, str]) -> list[str]:
     engine = make_engine(settings.effective_database_url)
     with make_session_factory(engine)() as session:
         if load_demo_if_empty(session):
+            session.commit()
             notes.append("Empty database: loaded the demo community (grid/demo/*.csv).")
     engine.dispose()
     notes.extend(asr.model_status_lines(settings))
