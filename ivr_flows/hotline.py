@@ -27,7 +27,6 @@ from ivr_flows.actions import (
 from ivr_flows.categories import CATEGORY_KEYS
 from ivr_flows.common import callback_on_silence, evolve, menu
 
-
 FLOW = "hotline"
 
 

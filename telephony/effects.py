@@ -97,6 +97,9 @@ def claim_transcription(recording: Recording) -> list[AfterCommit]:
 
 def apply(session: Session, settings: Settings, call: Call, effect: Effect) -> list[AfterCommit]:
     if isinstance(effect, QueueCallBack):
+        if not call.from_number.startswith("+"):  # withheld number ("anonymous"): nobody to call back
+            log.warning("call %s: caller id withheld, no call-back possible", call.call_sid)
+            return []
         person = session.get(Person, call.person_id) if call.person_id else None
         callback = callbacks.schedule(
             session, settings, purpose=effect.purpose, now=_now(), to_number=call.from_number, person=person

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from grid import registry
 from grid.models import Call, CallBack
-from grid.phones import mask
+from grid.phones import InvalidPhone, mask, normalise
 from grid.reports import file_report
 from ivr_flows import hotline, verification
 from ivr_flows.actions import Start
@@ -27,6 +27,14 @@ bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+
+
+def caller_number(raw: str, region: str) -> str:
+    """E.164 for registry look-ups; withheld or odd caller ids stay as they came (and match nobody)."""
+    try:
+        return normalise(raw, region)
+    except InvalidPhone:
+        return raw
 
 
 def _xml(body: str) -> Response:
@@ -49,7 +57,7 @@ def incoming() -> Response:
     settings = current_app.config["SETTINGS"]
     info = inputs.call_info(request.form)
     session = database.session()
-    people = registry.people_by_phone(session, info.from_number)
+    people = registry.people_by_phone(session, caller_number(info.from_number, settings.default_region))
     person = people[0] if people else None
     language = person.language if person else settings.default_language
     call, _created = get_or_create_call(

@@ -8,8 +8,20 @@ import pytest
 
 from ivr_flows import hotline
 from ivr_flows.actions import (
-    Dial, DialEnded, Digits, FileReport, Gather, Hangup, NoInput, QueueCallBack, Record, RecordingDone,
-    ReportFiled, Say, Start, Turn,
+    Dial,
+    DialEnded,
+    Digits,
+    FileReport,
+    Gather,
+    Hangup,
+    NoInput,
+    QueueCallBack,
+    Record,
+    RecordingDone,
+    ReportFiled,
+    Say,
+    Start,
+    Turn,
 )
 from ivr_flows.hotline import HotlineContext, ReportSummary
 

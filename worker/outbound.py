@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any, cast
 
 from sqlalchemy import update
+from sqlalchemy.engine import CursorResult
 from twilio.base.exceptions import TwilioRestException
 
 from grid.models import CallBack
@@ -32,11 +34,9 @@ def place_call_back(callback_id: int) -> str:
     ctx = current()
     settings = ctx.settings
     with ctx.sessions() as session:
-        claimed = session.execute(
-            update(CallBack)
-            .where(CallBack.id == callback_id, CallBack.status == "scheduled")
-            .values(status="placing", attempts=CallBack.attempts + 1)
-        ).rowcount
+        claim = update(CallBack).where(CallBack.id == callback_id, CallBack.status == "scheduled")
+        result = cast(CursorResult[Any], session.execute(claim.values(status="placing", attempts=CallBack.attempts + 1)))
+        claimed = result.rowcount
         session.commit()
         if not claimed:
             return "already placed or not scheduled"
