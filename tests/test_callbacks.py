@@ -35,6 +35,7 @@ def report_and_work(app: Any, worker_ctx: Any, twilio_api: Any, redis_conn: Any,
                     now: datetime, sid: str = "CA" + "2" * 32) -> Report:
     """File a report by phone, then let a real worker transcribe (no model: unavailable) and dispatch."""
     worker_ctx.clock = lambda: now
+    app.config["CLOCK"] = lambda: now  # the web process schedules call-backs too (e.g. "not my area")
     url = twilio_api.add_recording("RE" + sid[2:], b"")  # 0 bytes: transcript unavailable, still routed
     file_report(flask_poster(app.test_client()), sid, phone, keys, url)
     SimpleWorker([job_queue(redis_conn)], connection=redis_conn).work(burst=True)
@@ -154,6 +155,7 @@ def test_webhooks_keep_working_when_redis_is_down_and_nothing_is_lost(
 
     app.extensions["gridline.redis"] = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     worker_ctx.clock = lambda: DAY
+    app.config["CLOCK"] = lambda: DAY
     url = twilio_api.add_recording("RE" + "3" * 32, b"")
     readback = file_report(flask_poster(app.test_client()), "CA" + "3" * 32, resident.phone, ["1", "2"], url)
     assert "编号是" in readback
