@@ -18,6 +18,7 @@ from ivr_flows.verification import ACCEPTED, NOT_MY_AREA
 from telephony import jobs
 from telephony.config import Settings
 from worker import callbacks
+from worker.queues import TRANSCRIPTION_QUEUE
 
 log = logging.getLogger(__name__)
 AfterCommit = Callable[[], None]
@@ -44,7 +45,7 @@ def enqueue_transcription(recording: Recording) -> AfterCommit:
     def run() -> None:
         from worker.transcription import enqueue_transcription as enqueue
 
-        enqueue(jobs.queue(), recording_id)
+        enqueue(jobs.queue(TRANSCRIPTION_QUEUE), recording_id)
 
     return run
 

@@ -13,7 +13,7 @@ from grid.demo import load_demo
 from grid.models import CallBack, Person, Report
 from tests.conftest import PUBLIC_BASE_URL
 from tests.twilio_driver import Call, file_report, flask_poster, said
-from worker.queues import job_queue
+from worker.queues import all_queues, job_queue
 from worker.sweeper import sweep
 
 DAY = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 Shanghai
@@ -38,7 +38,7 @@ def report_and_work(app: Any, worker_ctx: Any, twilio_api: Any, redis_conn: Any,
     app.config["CLOCK"] = lambda: now  # the web process schedules call-backs too (e.g. "not my area")
     url = twilio_api.add_recording("RE" + sid[2:], b"")  # 0 bytes: transcript unavailable, still routed
     file_report(flask_poster(app.test_client()), sid, phone, keys, url)
-    SimpleWorker([job_queue(redis_conn)], connection=redis_conn).work(burst=True)
+    SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
     with app.extensions["gridline.sessions"]() as s:
         return s.scalars(select(Report).where(Report.call_id.is_not(None)).order_by(Report.id.desc())).first()
 
@@ -90,7 +90,7 @@ def test_not_my_area_reassigns_upward_and_calls_the_next_person(
     call._send(first["Url"], Direction="outbound-api", From=first["From"], To=first["To"])
     assert "录音没有转成文字" in said(call.twiml)
     call.press("2")
-    SimpleWorker([job_queue(redis_conn)], connection=redis_conn).work(burst=True)
+    SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
     with app.extensions["gridline.sessions"]() as s:
         moved = s.get(Report, report.id)
         assert moved.assignee.role == "grid_leader" and moved.verification_answer == "not_my_area"
@@ -141,9 +141,9 @@ def test_redis_flushed_before_the_call_back_ran_the_sweeper_restores_it_once(
     worker_ctx.clock = lambda: NEXT_MORNING
     assert sweep() == {"transcriptions": 0, "reports": 0, "callbacks": 1}
     assert sweep()["callbacks"] == 0  # already on the queue: not twice
-    SimpleWorker([job_queue(redis_conn)], connection=redis_conn).work(burst=True)
+    SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
     sweep()
-    SimpleWorker([job_queue(redis_conn)], connection=redis_conn).work(burst=True)
+    SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
     assert len(twilio_api.calls) == 1
 
 
@@ -161,5 +161,5 @@ def test_webhooks_keep_working_when_redis_is_down_and_nothing_is_lost(
     assert "编号是" in readback
     assert job_queue(redis_conn).count == 0
     assert sweep()["transcriptions"] == 1
-    SimpleWorker([job_queue(redis_conn)], connection=redis_conn).work(burst=True)
+    SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
     assert len(twilio_api.calls) == 1 and twilio_api.calls[0]["Url"].startswith(PUBLIC_BASE_URL)

@@ -26,7 +26,7 @@ from grid.models import CallBack, Person, Report
 from tests.conftest import PUBLIC_BASE_URL
 from tests.twilio_driver import Call, http_poster, said, signed_post
 from worker.asr import normalise_words
-from worker.queues import job_queue
+from worker.queues import all_queues
 
 AUDIO = Path(__file__).parent / "audio"
 DAYTIME = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -89,7 +89,7 @@ def test_a_phone_call_becomes_a_transcribed_routed_report_and_the_worker_accepts
         number = report.id
     assert "编号是" in readback
 
-    SimpleWorker([job_queue(redis_conn)], connection=redis_conn).work(burst=True)
+    SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
 
     with sessions() as s:
         report = s.get(Report, number)

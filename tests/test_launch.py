@@ -53,12 +53,13 @@ def test_launch_starts_the_whole_service_on_embedded_defaults(tmp_path: Path) ->
         assert requests.post(base + "/twilio/voice", data=form, timeout=5).status_code == 403
         # the processes of the Procfile all came up, on an embedded Redis, with the demo loaded
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and "Listening on gridline" not in output:
+        while time.monotonic() < deadline and not ("Listening on gridline" in output and "Listening on transcription" in output):
             time.sleep(0.5)
             log.seek(0)
             output = log.read()
         assert "started an embedded Redis" in output and "loaded the demo community" in output
-        assert "Listening on gridline" in output  # the RQ worker
+        assert "Listening on gridline" in output  # the RQ worker for call-backs and SMS
+        assert "Listening on transcription" in output  # the speech worker
         assert "no speech model" in output and "vosk-model-small-cn-0.22" in output
         assert (tmp_path / "instance" / "gridline.db").exists()
     finally:

@@ -12,6 +12,7 @@ from grid.models import Call, CallBack, Person, Recording, Report
 from tests.conftest import PUBLIC_BASE_URL, sign
 from tests.twilio_driver import Call as TwilioCall
 from tests.twilio_driver import flask_poster, said
+from worker.queues import all_queues
 
 RECORDING_URL = "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1"
 
@@ -98,7 +99,7 @@ def test_twilio_retries_create_nothing_twice(app: Any, demo: dict[str, Person], 
     assert call.recording_status("RE102", RECORDING_URL) == 204
     assert call.recording_status("RE102", RECORDING_URL) == 204
     assert count(app, Call) == 1 and count(app, Report) == 1 and count(app, Recording) == 1
-    names = [j.func_name for j in Queue("gridline", connection=redis_conn).jobs]
+    names = [j.func_name for q in all_queues(redis_conn) for j in q.jobs]
     assert names.count("worker.transcription.transcribe_recording") == 1
     assert names.count("worker.messaging.send_sms") == 1
 
@@ -114,7 +115,7 @@ def test_hanging_up_during_recording_still_files_the_report(app: Any, demo: dict
         report = s.scalars(select(Report)).one()
         assert report.category == "vulnerable_person" and report.urgent
         assert [r.recording_sid for r in report.recordings] == ["RE103"]
-    names = [j.func_name for j in Queue("gridline", connection=redis_conn).jobs]
+    names = [j.func_name for q in all_queues(redis_conn) for j in q.jobs]
     assert "worker.transcription.transcribe_recording" in names
 
 

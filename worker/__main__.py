@@ -1,25 +1,33 @@
-"""`python -m worker`: an RQ worker with RQ's scheduler (for enqueue_at call-backs).
+"""`python -m worker [transcriber]`: GridLine's RQ workers, each with RQ's scheduler.
 
-The Vosk models load here, once, before the worker starts taking jobs.
+- `python -m worker`: call-backs, SMS, dispatch and the sweep. Forks a work horse per job
+  (crash isolation); loads no speech model.
+- `python -m worker transcriber`: speech recognition. Loads the Vosk models once, before taking
+  jobs, and runs every job in this same process: a forked work horse would lose the warm
+  recognizer and pay its slow first decode on every job (3x slower, see bench/transcription.py).
 """
 from __future__ import annotations
 
 import logging
 import sys
 
-from rq import Worker
+from rq import SimpleWorker, Worker
 
 from worker.bootstrap import build_context
-from worker.queues import job_queue
+from worker.queues import DEFAULT_QUEUE, TRANSCRIPTION_QUEUE, job_queue
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    ctx = build_context()
-    worker = Worker([job_queue(ctx.redis)], connection=ctx.redis)
-    worker.work(with_scheduler=True, burst="--burst" in sys.argv)
+    transcriber = "transcriber" in argv
+    ctx = build_context(load_models=transcriber)
+    if transcriber:
+        worker: Worker = SimpleWorker([job_queue(ctx.redis, TRANSCRIPTION_QUEUE)], connection=ctx.redis)
+    else:
+        worker = Worker([job_queue(ctx.redis, DEFAULT_QUEUE)], connection=ctx.redis)
+    worker.work(with_scheduler=True, burst="--burst" in argv)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -4,7 +4,9 @@ from __future__ import annotations
 from redis import Redis
 from rq import Queue
 
-DEFAULT_QUEUE = "gridline"
+DEFAULT_QUEUE = "gridline"  # call-backs, SMS, dispatch, the sweep: short jobs, forked work horses
+TRANSCRIPTION_QUEUE = "transcription"  # speech recognition: one warm process holding the models
+QUEUE_NAMES = (DEFAULT_QUEUE, TRANSCRIPTION_QUEUE)
 
 
 def connect(redis_url: str) -> Redis:
@@ -16,3 +18,8 @@ def connect(redis_url: str) -> Redis:
 
 def job_queue(conn: Redis, name: str = DEFAULT_QUEUE) -> Queue:
     return Queue(name, connection=conn)
+
+
+def all_queues(conn: Redis) -> list[Queue]:
+    """Every queue, for a worker (or a test) that should run all of GridLine's jobs."""
+    return [job_queue(conn, name) for name in QUEUE_NAMES]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from grid.models import CallBack, Recording, Report, as_utc
 from worker import callbacks
 from worker.context import current
-from worker.queues import job_queue
+from worker.queues import TRANSCRIPTION_QUEUE, job_queue
 
 log = logging.getLogger(__name__)
 RECORDING_CALLBACK_GRACE = timedelta(minutes=10)  # how long to wait for Twilio's "completed"
@@ -43,7 +43,7 @@ def sweep() -> dict[str, int]:
                 if not _job_alive(f"transcribe-{rec.id}", ctx.redis):
                     rec.transcription_enqueued = True
                     session.commit()
-                    enqueue_transcription(queue, rec.id)
+                    enqueue_transcription(job_queue(ctx.redis, TRANSCRIPTION_QUEUE), rec.id)
                     counts["transcriptions"] += 1
         ready = select(Report).where(Report.transcript_status.in_(("done", "unavailable")))
         for report in session.scalars(ready):
