@@ -113,6 +113,8 @@ class Call(Base):
     to_number: Mapped[str] = mapped_column(String(32), default="")
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     flow_state: Mapped[dict] = mapped_column(JSON, default=dict)
+    # What the flow needs to know about the caller, looked up once when the call starts.
+    flow_context: Mapped[dict | None] = mapped_column(JSON)
     step: Mapped[int] = mapped_column(Integer, default=0)  # webhooks answered so far
     last_response: Mapped[str] = mapped_column(Text, default="")  # TwiML, replayed to retries
     status: Mapped[str] = mapped_column(String(32), default="in-progress")

@@ -35,9 +35,23 @@ def _reporter_grid(session: Session, reporter: Person | None, building: str) -> 
     return None
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What the caller told the hotline: the category key's meaning, a keyed building, the language."""
+
+    category: str
+    building: str
+    language: str
+
+    @classmethod
+    def from_state(cls, state: dict[str, object]) -> Facts:
+        return cls(str(state.get("category", "other")), str(state.get("building", "")), str(state.get("lang", "zh-CN")))
+
+
 def file_report(
     session: Session,
     call: Call,
+    facts: Facts,
     urgent_categories: tuple[str, ...],
     recording_sid: str = "",
     recording_url: str = "",
@@ -47,18 +61,16 @@ def file_report(
     report = session.scalar(select(Report).where(Report.call_id == call.id))
     new_report = report is None
     if report is None:
-        state = call.flow_state or {}
         reporter = session.get(Person, call.person_id) if call.person_id else None
-        building = str(state.get("building", ""))
+        building, category = facts.building, facts.category
         grid = _reporter_grid(session, reporter, building)
         assignee, rule = registry.assign_report(session, grid)
-        category = str(state.get("category", "other"))
         report = Report(
             call_id=call.id,
             channel="voice",
             reporter_id=reporter.id if reporter else None,
             reporter_phone=call.from_number,
-            language=str(state.get("lang", "zh-CN")),
+            language=facts.language,
             category=category,
             urgent=is_urgent(category, urgent_categories),
             building=building or (reporter.household.building if reporter and reporter.household else ""),

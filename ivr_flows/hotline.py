@@ -4,7 +4,7 @@ Pressing 1, a category key and speaking is all a known caller needs to do.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ivr_flows import catalog
@@ -50,6 +50,24 @@ class HotlineContext:
     worker_phone: str | None
     latest_report: ReportSummary | None
     buildings: frozenset[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able, so the host can look the caller up once per call instead of per webhook."""
+        data = asdict(self)
+        data["buildings"] = sorted(self.buildings)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HotlineContext:
+        latest = data.get("latest_report")
+        return cls(
+            **{
+                **data,
+                "emergency_numbers": tuple(data["emergency_numbers"]),
+                "latest_report": ReportSummary(**latest) if latest else None,
+                "buildings": frozenset(data["buildings"]),
+            }
+        )
 
 
 def new_state(language: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from ivr_flows import catalog
@@ -27,6 +27,14 @@ class VerificationContext:
     transcript: str | None
     recording_url: str | None
     duty_phone: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able, so the host can look the report up once per call instead of per webhook."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VerificationContext:
+        return cls(**data)
 
 
 def new_state(language: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from grid import registry
 from grid.models import Call, CallBack, Person, Recording, Report
 from grid.phones import is_mobile, mask
-from grid.reports import file_report
+from grid.reports import Facts, file_report
 from ivr_flows import catalog
 from ivr_flows.actions import Effect, FileReport, QueueCallBack, RecordAnswer
 from ivr_flows.verification import ACCEPTED, NOT_MY_AREA
@@ -71,10 +71,13 @@ def send_sms(to: str, body: str) -> AfterCommit:
     return run
 
 
-def file_from_call(session: Session, settings: Settings, call: Call, effect: FileReport) -> tuple[int, list[AfterCommit]]:
+def file_from_call(
+    session: Session, settings: Settings, call: Call, effect: FileReport, language: str
+) -> tuple[int, list[AfterCommit]]:
     """File (or find) the call's report; confirm by SMS to a mobile the first time."""
+    facts = Facts(effect.category, effect.building, language)
     filed = file_report(
-        session, call, settings.urgent_categories, effect.recording_sid, effect.recording_url, effect.duration
+        session, call, facts, settings.urgent_categories, effect.recording_sid, effect.recording_url, effect.duration
     )
     after: list[AfterCommit] = []
     report = filed.report

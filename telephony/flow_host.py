@@ -50,9 +50,15 @@ def get_or_create_call(session: Session, sid: str, **fields: Any) -> tuple[Call,
 
 
 def _step_flow(session: Session, settings: Settings, call: Call, state: dict[str, Any], event: Input) -> Turn:
+    """One flow step. The flow's context is looked up on the call's first webhook and kept on the
+    call: later webhooks (a key press) then cost one read and one write of the call row."""
     if state.get("flow") == verification.FLOW:
-        return verification.step(state, event, contexts.verification_context(session, settings, call))
-    return hotline.step(state, event, contexts.hotline_context(session, settings, call))
+        if call.flow_context is None:
+            call.flow_context = contexts.verification_context(session, settings, call).to_dict()
+        return verification.step(state, event, verification.VerificationContext.from_dict(call.flow_context))
+    if call.flow_context is None:
+        call.flow_context = contexts.hotline_context(session, settings, call).to_dict()
+    return hotline.step(state, event, hotline.HotlineContext.from_dict(call.flow_context))
 
 
 def run_step(session: Session, settings: Settings, call: Call, step: int, event: Input) -> StepResult:
@@ -64,22 +70,26 @@ def run_step(session: Session, settings: Settings, call: Call, step: int, event:
     actions: list[Any] = []
     pending: list[Effect] = []
     after: list[AfterCommit] = []
-    for _ in range(MAX_STEPS_PER_REQUEST):
-        turn = _step_flow(session, settings, call, state, event)
-        state = turn.state
-        call.flow_state = state  # effects read the newest state (e.g. the chosen category)
-        actions.extend(turn.actions)
-        filing = [e for e in turn.effects if isinstance(e, FileReport)]
-        pending.extend(e for e in turn.effects if not isinstance(e, FileReport))
-        if not filing:
-            break
-        number, follow_up = effects.file_from_call(session, settings, call, filing[0])
-        after.extend(follow_up)
-        event = ReportFiled(number)
-    else:
-        log.error("flow loop guard hit for call %s", call.call_sid)
-    for effect in pending:
-        after.extend(effects.apply(session, settings, call, effect))
+    # Writes wait for the commit: on SQLite an early flush would hold the write lock for the
+    # whole request.
+    with session.no_autoflush:
+        for _ in range(MAX_STEPS_PER_REQUEST):
+            turn = _step_flow(session, settings, call, state, event)
+            state = turn.state
+            actions.extend(turn.actions)
+            filing = [e for e in turn.effects if isinstance(e, FileReport)]
+            pending.extend(e for e in turn.effects if not isinstance(e, FileReport))
+            if not filing:
+                break
+            language = str(state.get("lang", settings.default_language))
+            number, follow_up = effects.file_from_call(session, settings, call, filing[0], language)
+            after.extend(follow_up)
+            event = ReportFiled(number)
+        else:
+            log.error("flow loop guard hit for call %s", call.call_sid)
+        for effect in pending:
+            after.extend(effects.apply(session, settings, call, effect))
+    call.flow_state = state
     call.step = step + 1
     call.updated_at = datetime.now(UTC)
     call.last_response = twiml.render(

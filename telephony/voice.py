@@ -13,7 +13,7 @@ from sqlalchemy import select
 from grid import registry
 from grid.models import Call, CallBack
 from grid.phones import InvalidPhone, mask, normalise
-from grid.reports import file_report
+from grid.reports import Facts, file_report
 from ivr_flows import hotline, verification
 from ivr_flows.actions import Start
 from telephony import database, effects, inputs, twiml
@@ -37,17 +37,29 @@ def caller_number(raw: str, region: str) -> str:
         return raw
 
 
-def _xml(body: str) -> Response:
-    return Response(body, mimetype="text/xml")
+def _answer(response: Response, after: list[AfterCommit]) -> Response:
+    """Send the answer first; queue work (Redis round trips) runs when the response is closed.
+
+    The rows were committed before, so work lost here (Redis down, process killed) is found and
+    re-enqueued by the sweeper.
+    """
+    if after:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        response.call_on_close(lambda: _finish(app, after))
+    return response
 
 
-def _finish(after: list[AfterCommit]) -> None:
-    """Run queue work after the commit. If Redis is down the rows already hold the truth."""
-    for job in after:
-        try:
-            job()
-        except Exception:  # noqa: BLE001 - the database has it; the sweeper re-enqueues
-            log.exception("could not enqueue after commit; the sweeper will pick it up")
+def _xml(body: str, after: list[AfterCommit] | None = None) -> Response:
+    return _answer(Response(body, mimetype="text/xml"), after or [])
+
+
+def _finish(app: Flask, after: list[AfterCommit]) -> None:
+    with app.app_context():
+        for job in after:
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - the database has it; the sweeper re-enqueues
+                log.exception("could not enqueue after commit; the sweeper will pick it up")
 
 
 @bp.post("")
@@ -72,8 +84,7 @@ def incoming() -> Response:
     log.info("inbound call %s from %s (%s)", info.call_sid, mask(info.from_number), "known" if person else "unknown")
     result = run_step(session, settings, call, 0, Start())
     session.commit()
-    _finish(result.after_commit)
-    return _xml(result.twiml)
+    return _xml(result.twiml, result.after_commit)
 
 
 @bp.post("/step")
@@ -90,8 +101,7 @@ def step() -> Response:
     event = inputs.flow_input(request.args.get("expect", ""), request.form)
     result = run_step(session, settings, call, step_no, event)
     session.commit()
-    _finish(result.after_commit)
-    return _xml(result.twiml)
+    return _xml(result.twiml, result.after_commit)
 
 
 @bp.post("/recording")
@@ -104,7 +114,10 @@ def recording() -> Response:
     call = session.scalar(select(Call).where(Call.call_sid == event.call_sid))
     if call is None or not event.recording_sid:
         return Response(status=204)
-    filed = file_report(session, call, settings.urgent_categories, event.recording_sid, event.recording_url, event.duration)
+    facts = Facts.from_state(call.flow_state or {})
+    filed = file_report(
+        session, call, facts, settings.urgent_categories, event.recording_sid, event.recording_url, event.duration
+    )
     after: list[AfterCommit] = []
     rec = filed.recording
     if rec is not None:
@@ -120,8 +133,7 @@ def recording() -> Response:
             report.needs_listening = True
             after.append(effects.report_ready(report))
     session.commit()
-    _finish(after)
-    return Response(status=204)
+    return _answer(Response(status=204), after)
 
 
 @bp.post("/outbound")
@@ -152,8 +164,7 @@ def outbound() -> Response:
         callback.call_sid = info.call_sid
     result = run_step(session, settings, call, 0, Start())
     session.commit()
-    _finish(result.after_commit)
-    return _xml(result.twiml)
+    return _xml(result.twiml, result.after_commit)
 
 
 @bp.post("/status")

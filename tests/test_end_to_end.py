@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import wave
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,7 +27,7 @@ from grid.models import CallBack, Person, Report
 from tests.conftest import PUBLIC_BASE_URL
 from tests.twilio_driver import Call, http_poster, said, signed_post
 from worker.asr import normalise_words
-from worker.queues import all_queues
+from worker.queues import TRANSCRIPTION_QUEUE, all_queues, job_queue
 
 AUDIO = Path(__file__).parent / "audio"
 DAYTIME = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
@@ -89,6 +90,10 @@ def test_a_phone_call_becomes_a_transcribed_routed_report_and_the_worker_accepts
         number = report.id
     assert "编号是" in readback
 
+    # the server queues work once each answer is sent: a real worker would be waiting for it
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and job_queue(redis_conn, TRANSCRIPTION_QUEUE).count == 0:
+        time.sleep(0.05)
     SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
 
     with sessions() as s:

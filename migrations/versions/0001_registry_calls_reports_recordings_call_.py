@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 12:43:18.686759
+Create Date: 2026-11-22 13:12:36.743536
 """
 from alembic import op
 import sqlalchemy as sa
@@ -70,6 +70,7 @@ def upgrade() -> None:
     sa.Column('to_number', sa.String(length=32), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=True),
     sa.Column('flow_state', sa.JSON(), nullable=False),
+    sa.Column('flow_context', sa.JSON(), nullable=True),
     sa.Column('step', sa.Integer(), nullable=False),
     sa.Column('last_response', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=32), nullable=False),
