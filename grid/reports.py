@@ -1,14 +1,15 @@
 """Filing a report from a call: one report per call, one recording per RecordingSid.
 
 Both Twilio's <Record> action and its recordingStatusCallback may arrive (in either order,
-and each may be retried); whichever comes first files the report, the rest find it.
+and each may be retried); whichever comes first files the report, the rest find it. Two
+arriving at the same instant collide on a unique key at commit; the webhook layer runs the
+loser again (telephony.voice._committed), and then it finds the winner's rows.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grid import registry
@@ -78,21 +79,12 @@ def file_report(
             assignee_id=assignee.id if assignee else None,
             assignment_rule=rule,
         )
-        try:
-            with session.begin_nested():
-                session.add(report)
-        except IntegrityError:  # the action and the status callback raced: keep the first
-            report = session.scalar(select(Report).where(Report.call_id == call.id))
-            new_report = False
-            assert report is not None
+        session.add(report)
+        session.flush()  # its number is read back to the caller
     recording = None
     if recording_sid:
         recording = session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
         if recording is None:
             recording = Recording(recording_sid=recording_sid, report_id=report.id, url=recording_url, duration=duration)
-            try:
-                with session.begin_nested():
-                    session.add(recording)
-            except IntegrityError:  # a concurrent retry got there first
-                recording = session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
+            session.add(recording)
     return Filed(report, recording, new_report)

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grid.models import Call
@@ -33,20 +32,14 @@ class StepResult:
     after_commit: list[AfterCommit] = field(default_factory=list)
 
 
-def get_or_create_call(session: Session, sid: str, **fields: Any) -> tuple[Call, bool]:
-    """The Call row for a CallSid; a racing duplicate first webhook finds the winner's row."""
+def get_or_create_call(session: Session, sid: str, **fields: Any) -> Call:
+    """The Call row for a CallSid. Two first webhooks racing: the loser's commit hits the unique
+    CallSid and the webhook runs again (see telephony.voice._committed), finding this row."""
     call = session.scalar(select(Call).where(Call.call_sid == sid))
-    if call is not None:
-        return call, False
-    call = Call(call_sid=sid, **fields)
-    try:
-        with session.begin_nested():
-            session.add(call)
-    except IntegrityError:
-        found = session.scalar(select(Call).where(Call.call_sid == sid))
-        assert found is not None
-        return found, False
-    return call, True
+    if call is None:
+        call = Call(call_sid=sid, step=0, **fields)
+        session.add(call)
+    return call
 
 
 def _step_flow(session: Session, settings: Settings, call: Call, state: dict[str, Any], event: Input) -> Turn:

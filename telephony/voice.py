@@ -1,14 +1,17 @@
 """Twilio voice webhooks: the hotline, each IVR step, recordings, outbound calls, call status.
 
 Every route: signature check → parse (telephony.inputs) → flow host → commit → TwiML →
-after-commit work (enqueue jobs). Nothing slow happens here: no download, no recognition.
+queue work after the answer is sent. Nothing slow happens here: no download, no recognition.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from grid import registry
 from grid.models import Call, CallBack
@@ -17,12 +20,14 @@ from grid.reports import Facts, file_report
 from ivr_flows import hotline, verification
 from ivr_flows.actions import Start
 from telephony import database, effects, inputs, twiml
-from telephony.flow_host import AfterCommit, get_or_create_call, run_step
+from telephony.flow_host import AfterCommit, StepResult, get_or_create_call, run_step
 from telephony.signature import twilio_signed
 from worker.callbacks import MISSED_CALL_RETURN
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
+FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+NO_CONTENT = StepResult("")  # 204: callbacks Twilio does not read an answer from
 
 
 def init_app(app: Flask) -> None:
@@ -37,23 +42,34 @@ def caller_number(raw: str, region: str) -> str:
         return raw
 
 
-def _answer(response: Response, after: list[AfterCommit]) -> Response:
-    """Send the answer first; queue work (Redis round trips) runs when the response is closed.
+def _committed(work: Callable[[Session], StepResult]) -> Response:
+    """Run one webhook's work in one transaction and answer it.
 
-    The rows were committed before, so work lost here (Redis down, process killed) is found and
-    re-enqueued by the sweeper.
+    Twilio may deliver the same webhook twice at once (a retry, or a <Record> action racing its
+    status callback). The loser of such a race hits a unique key at commit; it runs again and
+    now finds the winner's rows, answering as a retry does. Queue work runs once the answer is
+    sent (Response.call_on_close): the committed rows hold it if Redis is down or the process dies,
+    and the sweeper re-enqueues it.
     """
-    if after:
+    for attempt in range(3):
+        session = database.session()
+        try:
+            result = work(session)
+            session.commit()
+            break
+        except IntegrityError:
+            session.rollback()
+            if attempt == 2:
+                raise
+            log.info("webhook raced a duplicate delivery; answering again from the stored rows")
+    response = Response(result.twiml, mimetype="text/xml") if result.twiml else Response(status=204)
+    if result.after_commit:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        response.call_on_close(lambda: _finish(app, after))
+        response.call_on_close(lambda: _run_after(app, result.after_commit))
     return response
 
 
-def _xml(body: str, after: list[AfterCommit] | None = None) -> Response:
-    return _answer(Response(body, mimetype="text/xml"), after or [])
-
-
-def _finish(app: Flask, after: list[AfterCommit]) -> None:
+def _run_after(app: Flask, after: list[AfterCommit]) -> None:
     with app.app_context():
         for job in after:
             try:
@@ -68,23 +84,23 @@ def incoming() -> Response:
     """The phone number's voice webhook: a new inbound call."""
     settings = current_app.config["SETTINGS"]
     info = inputs.call_info(request.form)
-    session = database.session()
-    people = registry.people_by_phone(session, caller_number(info.from_number, settings.default_region))
-    person = people[0] if people else None
-    language = person.language if person else settings.default_language
-    call, _created = get_or_create_call(
-        session,
-        info.call_sid,
-        direction="inbound",
-        from_number=info.from_number,
-        to_number=info.to_number,
-        person_id=person.id if person else None,
-        flow_state=hotline.new_state(language),
-    )
-    log.info("inbound call %s from %s (%s)", info.call_sid, mask(info.from_number), "known" if person else "unknown")
-    result = run_step(session, settings, call, 0, Start())
-    session.commit()
-    return _xml(result.twiml, result.after_commit)
+
+    def work(session: Session) -> StepResult:
+        people = registry.people_by_phone(session, caller_number(info.from_number, settings.default_region))
+        person = people[0] if people else None
+        call = get_or_create_call(
+            session,
+            info.call_sid,
+            direction="inbound",
+            from_number=info.from_number,
+            to_number=info.to_number,
+            person_id=person.id if person else None,
+            flow_state=hotline.new_state(person.language if person else settings.default_language),
+        )
+        log.info("inbound call %s from %s (%s)", info.call_sid, mask(info.from_number), "known" if person else "unknown")
+        return run_step(session, settings, call, 0, Start())
+
+    return _committed(work)
 
 
 @bp.post("/step")
@@ -92,16 +108,18 @@ def incoming() -> Response:
 def step() -> Response:
     """Every later turn of a call; the action URL says which step and what input is expected."""
     settings = current_app.config["SETTINGS"]
-    session = database.session()
-    call = session.scalar(select(Call).where(Call.call_sid == request.form.get("CallSid", "")))
-    if call is None:
-        log.warning("step for unknown call %s", request.form.get("CallSid", ""))
-        return _xml(twiml.hangup_only())
+    call_sid = request.form.get("CallSid", "")
     step_no = request.args.get("step", type=int, default=0)
     event = inputs.flow_input(request.args.get("expect", ""), request.form)
-    result = run_step(session, settings, call, step_no, event)
-    session.commit()
-    return _xml(result.twiml, result.after_commit)
+
+    def work(session: Session) -> StepResult:
+        call = session.scalar(select(Call).where(Call.call_sid == call_sid))
+        if call is None:
+            log.warning("step for unknown call %s", call_sid)
+            return StepResult(twiml.hangup_only())
+        return run_step(session, settings, call, step_no, event)
+
+    return _committed(work)
 
 
 @bp.post("/recording")
@@ -110,30 +128,31 @@ def recording() -> Response:
     """recordingStatusCallback: files the report even when the caller hung up mid-recording."""
     settings = current_app.config["SETTINGS"]
     event = inputs.recording_event(request.form)
-    session = database.session()
-    call = session.scalar(select(Call).where(Call.call_sid == event.call_sid))
-    if call is None or not event.recording_sid:
-        return Response(status=204)
-    facts = Facts.from_state(call.flow_state or {})
-    filed = file_report(
-        session, call, facts, settings.urgent_categories, event.recording_sid, event.recording_url, event.duration
-    )
-    after: list[AfterCommit] = []
-    rec = filed.recording
-    if rec is not None:
+
+    def work(session: Session) -> StepResult:
+        call = session.scalar(select(Call).where(Call.call_sid == event.call_sid))
+        if call is None or not event.recording_sid:
+            return NO_CONTENT
+        facts = Facts.from_state(call.flow_state or {})
+        filed = file_report(
+            session, call, facts, settings.urgent_categories, event.recording_sid, event.recording_url, event.duration
+        )
+        rec = filed.recording
+        if rec is None:
+            return NO_CONTENT
         rec.status = event.status
-        if event.duration:
-            rec.duration = event.duration
+        rec.duration = event.duration or rec.duration
         if event.status == "completed":
-            after.extend(effects.claim_transcription(rec))
-        elif not rec.transcription_enqueued:
-            report = filed.report
-            report.transcript_status = "unavailable"
-            report.transcript_error = f"recording {event.status}: Twilio kept no audio"
-            report.needs_listening = True
-            after.append(effects.report_ready(report))
-    session.commit()
-    return _answer(Response(status=204), after)
+            return StepResult("", effects.claim_transcription(rec))
+        if rec.transcription_enqueued:
+            return NO_CONTENT
+        report = filed.report
+        report.transcript_status = "unavailable"
+        report.transcript_error = f"recording {event.status}: Twilio kept no audio"
+        report.needs_listening = True
+        return StepResult("", [effects.report_ready(report)])
+
+    return _committed(work)
 
 
 @bp.post("/outbound")
@@ -141,30 +160,28 @@ def recording() -> Response:
 def outbound() -> Response:
     """Twilio fetches this when a call-back is answered: start the flow for its purpose."""
     settings = current_app.config["SETTINGS"]
-    session = database.session()
-    callback = session.get(CallBack, request.args.get("callback", type=int, default=0))
+    callback_id = request.args.get("callback", type=int, default=0)
     info = inputs.call_info(request.form)
-    if callback is None:
-        return _xml(twiml.hangup_only())
-    if callback.purpose == MISSED_CALL_RETURN:
-        state = hotline.new_state(callback.language)
-    else:
-        state = verification.new_state(callback.language)
-    state["callback_id"] = callback.id
-    call, _ = get_or_create_call(
-        session,
-        info.call_sid,
-        direction="outbound",
-        from_number=info.to_number,  # the person we called is the "caller" of the flow
-        to_number=info.from_number,
-        person_id=callback.person_id,
-        flow_state=state,
-    )
-    if not callback.call_sid:
-        callback.call_sid = info.call_sid
-    result = run_step(session, settings, call, 0, Start())
-    session.commit()
-    return _xml(result.twiml, result.after_commit)
+
+    def work(session: Session) -> StepResult:
+        callback = session.get(CallBack, callback_id)
+        if callback is None:
+            return StepResult(twiml.hangup_only())
+        flow = hotline if callback.purpose == MISSED_CALL_RETURN else verification
+        state = {**flow.new_state(callback.language), "callback_id": callback.id}
+        call = get_or_create_call(
+            session,
+            info.call_sid,
+            direction="outbound",
+            from_number=info.to_number,  # the person we called is the "caller" of the flow
+            to_number=info.from_number,
+            person_id=callback.person_id,
+            flow_state=state,
+        )
+        callback.call_sid = callback.call_sid or info.call_sid
+        return run_step(session, settings, call, 0, Start())
+
+    return _committed(work)
 
 
 @bp.post("/status")
@@ -172,15 +189,15 @@ def outbound() -> Response:
 def status() -> Response:
     """Outbound call status callbacks. Repeats and late arrivals never move a final state back."""
     event = inputs.call_status_event(request.form)
-    session = database.session()
-    callback = session.get(CallBack, request.args.get("callback", type=int, default=0))
-    call = session.scalar(select(Call).where(Call.call_sid == event.call_sid))
-    if call is not None and call.status not in FINAL_STATUSES:
-        call.status = event.status
-    if callback is not None and callback.status not in FINAL_STATUSES and event.status in FINAL_STATUSES:
-        callback.status = event.status
-    session.commit()
-    return Response(status=204)
+    callback_id = request.args.get("callback", type=int, default=0)
 
+    def work(session: Session) -> StepResult:
+        callback = session.get(CallBack, callback_id)
+        call = session.scalar(select(Call).where(Call.call_sid == event.call_sid))
+        if call is not None and call.status not in FINAL_STATUSES:
+            call.status = event.status
+        if callback is not None and callback.status not in FINAL_STATUSES and event.status in FINAL_STATUSES:
+            callback.status = event.status
+        return NO_CONTENT
 
-FINAL_STATUSES = ("completed", "busy", "no-answer", "failed", "canceled")
+    return _committed(work)

@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
     transcriber = "transcriber" in argv
     ctx = build_context(load_models=transcriber)
     if transcriber:
-        worker: Worker = SimpleWorker([job_queue(ctx.redis, TRANSCRIPTION_QUEUE)], connection=ctx.redis)
+        worker: SimpleWorker | Worker = SimpleWorker([job_queue(ctx.redis, TRANSCRIPTION_QUEUE)], connection=ctx.redis)
     else:
         worker = Worker([job_queue(ctx.redis, DEFAULT_QUEUE)], connection=ctx.redis)
     worker.work(with_scheduler=True, burst="--burst" in argv)
