@@ -66,7 +66,7 @@ def send_sms(to: str, body: str) -> AfterCommit:
     def run() -> None:
         from worker.messaging import send_sms as job
 
-        jobs.queue().enqueue(job, to, body, job_timeout=60)
+        jobs.queue().enqueue(job, to, body, job_timeout=60, description=f"SMS to {mask(to)}")
 
     return run
 

@@ -42,7 +42,10 @@ def prepare(env: dict[str, str]) -> list[str]:
             f"{settings.instance_dir / 'local-twilio-token'} (used by `flask --app telephony simulate-call`)."
         )
     if not env.get("TWILIO_ACCOUNT_SID"):
-        notes.append("TWILIO_ACCOUNT_SID is not set: outbound calls and SMS stay scheduled until it is.")
+        notes.append(
+            "TWILIO_ACCOUNT_SID is not set: call-backs stay scheduled (offered again every minute) and SMS "
+            "confirmations are skipped until it is."
+        )
     settings = load_settings(env)
     upgrade(settings.effective_database_url)
     engine = make_engine(settings.effective_database_url)

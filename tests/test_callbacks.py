@@ -163,3 +163,21 @@ def test_webhooks_keep_working_when_redis_is_down_and_nothing_is_lost(
     assert sweep()["transcriptions"] == 1
     SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
     assert len(twilio_api.calls) == 1 and twilio_api.calls[0]["Url"].startswith(PUBLIC_BASE_URL)
+
+
+def test_without_twilio_credentials_call_backs_wait_and_nothing_is_lost(
+    app: Any, worker_ctx: Any, twilio_api: Any, redis_conn: Any, resident: Person
+) -> None:
+    """No account SID yet: the call-back stays scheduled (no call, no SMS); once configured it rings."""
+    from dataclasses import replace
+
+    configured = worker_ctx.settings
+    worker_ctx.settings = replace(configured, twilio_account_sid="")
+    report_and_work(app, worker_ctx, twilio_api, redis_conn, resident.phone, ["1", "2"], DAY)
+    with app.extensions["gridline.sessions"]() as s:
+        assert s.scalars(select(CallBack)).one().status == "scheduled"
+    assert twilio_api.calls == [] and twilio_api.messages == []
+    worker_ctx.settings = configured
+    assert sweep()["callbacks"] == 1
+    SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
+    assert len(twilio_api.calls) == 1

@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 def send_sms(to: str, body: str) -> str:
     """Send one SMS. 429/5xx raise (RQ retries); other 4xx are logged as final failures."""
     settings = current().settings
+    if not settings.twilio_configured:
+        log.warning("SMS to %s not sent: TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set", mask(to))
+        return "not sent: Twilio not configured"
     try:
         message = make_client(settings).messages.create(to=to, from_=settings.twilio_number, body=body)
     except TwilioRestException as exc:

@@ -33,6 +33,9 @@ def place_call_back(callback_id: int) -> str:
     """Place the call. Returns what happened, for the job's result."""
     ctx = current()
     settings = ctx.settings
+    if not settings.twilio_configured:  # stays scheduled; the sweeper offers it again each minute
+        log.warning("call-back %s waits: TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set", callback_id)
+        return "waiting for Twilio credentials"
     with ctx.sessions() as session:
         claim = update(CallBack).where(CallBack.id == callback_id, CallBack.status == "scheduled")
         result = cast(CursorResult[Any], session.execute(claim.values(status="placing", attempts=CallBack.attempts + 1)))
