@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from telephony.cli_simulate import heard
 from tests.conftest import PUBLIC_BASE_URL, sign
 
 # post(path_with_query, form, headers) -> (status, body)
@@ -42,9 +43,7 @@ def signed_post(post: Poster, url: str, form: dict[str, str]) -> tuple[int, str]
 
 def said(twiml: str) -> str:
     """Everything a caller would hear, as text, in order (Say text and Play URLs)."""
-    root = ET.fromstring(twiml)
-    heard = [el for el in root.iter() if el.tag in ("Say", "Play")]
-    return " | ".join((el.text or "") if el.tag == "Say" else f"<play {el.text}>" for el in heard)
+    return " | ".join(heard(twiml))
 
 
 @dataclass
