@@ -181,3 +181,21 @@ def test_without_twilio_credentials_call_backs_wait_and_nothing_is_lost(
     assert sweep()["callbacks"] == 1
     SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
     assert len(twilio_api.calls) == 1
+
+
+def test_report_transcribed_but_never_routed_is_routed_by_the_sweeper(
+    app: Any, worker_ctx: Any, twilio_api: Any, redis_conn: Any, resident: Person
+) -> None:
+    """A worker died between storing a transcript and scheduling the call: the sweep schedules it."""
+    worker_ctx.clock = lambda: DAY
+    app.config["CLOCK"] = lambda: DAY
+    file_report(flask_poster(app.test_client()), "CA" + "4" * 32, resident.phone, ["1", "2"], "https://x/RE4")
+    redis_conn.flushdb()  # the transcription job is gone with the worker
+    with app.extensions["gridline.sessions"]() as s:
+        report = s.scalars(select(Report)).one()
+        report.transcript_status, report.transcript_error = "unavailable", "worker died"
+        s.commit()
+    assert sweep() == {"transcriptions": 0, "reports": 1, "callbacks": 1}
+    assert sweep() == {"transcriptions": 0, "reports": 0, "callbacks": 0}
+    SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
+    assert len(twilio_api.calls) == 1

@@ -30,35 +30,34 @@ def _job_alive(job_id: str, conn) -> bool:  # type: ignore[no-untyped-def]
 
 def sweep() -> dict[str, int]:
     """Re-enqueue lost transcriptions, verification scheduling and due call-backs."""
-    from worker.transcription import enqueue_transcription
+    from worker.transcription import enqueue_transcription, transcription_job_id
 
     ctx = current()
     queue = job_queue(ctx.redis)
     now = ctx.now()
     counts = {"transcriptions": 0, "reports": 0, "callbacks": 0}
     with ctx.sessions() as session:
-        for rec in session.scalars(select(Recording).join(Report).where(Report.transcript_status == "pending")):
+        pending = select(Recording).join(Report).where(Report.transcript_status == "pending")
+        for rec in session.scalars(pending).all():
             stale = as_utc(rec.created_at) < now - RECORDING_CALLBACK_GRACE
             if rec.status == "completed" or stale:
-                if not _job_alive(f"transcribe-{rec.id}", ctx.redis):
+                if not _job_alive(transcription_job_id(rec.id), ctx.redis):
                     rec.transcription_enqueued = True
                     session.commit()
                     enqueue_transcription(job_queue(ctx.redis, TRANSCRIPTION_QUEUE), rec.id)
                     counts["transcriptions"] += 1
-        ready = select(Report).where(Report.transcript_status.in_(("done", "unavailable")))
-        for report in session.scalars(ready):
-            has_callback = session.scalar(
-                select(CallBack.id).where(
-                    CallBack.report_id == report.id, CallBack.purpose == callbacks.WORKER_VERIFICATION
-                )
-            )
-            if has_callback is None:
-                callback = callbacks.schedule_verification(session, ctx.settings, report, now)
-                session.commit()
-                if callback is not None:
-                    counts["reports"] += 1
-        due = select(CallBack).where(CallBack.status == "scheduled")
-        for cb in session.scalars(due):
+        has_verification = (
+            select(CallBack.id)
+            .where(CallBack.report_id == Report.id, CallBack.purpose == callbacks.WORKER_VERIFICATION)
+            .exists()
+        )
+        unrouted = select(Report).where(Report.transcript_status.in_(("done", "unavailable")), ~has_verification)
+        for report in session.scalars(unrouted).all():
+            if callbacks.schedule_verification(session, ctx.settings, report, now) is not None:
+                counts["reports"] += 1
+        session.commit()
+        due = select(CallBack).where(CallBack.status == "scheduled", CallBack.scheduled_for <= now)
+        for cb in session.scalars(due).all():
             if as_utc(cb.scheduled_for) <= now and not _job_alive(f"callback-{cb.id}-{cb.attempts}", ctx.redis):
                 callbacks.enqueue(queue, cb, now)
                 counts["callbacks"] += 1
