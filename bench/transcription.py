@@ -165,7 +165,8 @@ def main() -> int:
 
     from vosk import SetLogLevel
 
-    from worker.asr import Transcriber, korean_model_path, load_transcriber
+    from worker.asr import Transcriber, load_transcriber
+    from worker.model_folders import korean_model_path
 
     SetLogLevel(-1)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the sandbox's request log

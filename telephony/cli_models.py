@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from telephony.config import Settings
-from worker.asr import LANGUAGES, OFFICIAL_MODELS, check_model_dir, model_folder, model_status_lines
+from worker.model_folders import LANGUAGES, OFFICIAL_MODELS, check_model_dir, model_folder, model_status_lines
 
 
 def init_app(app: Flask) -> None:

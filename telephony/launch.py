@@ -31,7 +31,7 @@ def prepare(env: dict[str, str]) -> list[str]:
     """Fill in embedded defaults in env, migrate, load the demo. Returns lines to print."""
     from grid.db import make_engine, make_session_factory, upgrade
     from grid.demo import load_demo_if_empty
-    from worker import asr
+    from worker.model_folders import model_status_lines
 
     notes: list[str] = []
     settings = load_settings(env)
@@ -54,7 +54,7 @@ def prepare(env: dict[str, str]) -> list[str]:
             session.commit()
             notes.append("Empty database: loaded the demo community (grid/demo/*.csv).")
     engine.dispose()
-    notes.extend(asr.model_status_lines(settings))
+    notes.extend(model_status_lines(settings))
     return notes
 
 

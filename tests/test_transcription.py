@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from grid.models import CallBack, Recording, Report
 from telephony.config import Settings
-from tests.test_asr import direct_vosk_decode, korean_transcriber
+from tests.asr_support import direct_vosk_decode, korean_transcriber
 from tests.test_audio import AUDIO, RecordingServer, bad_audio_cases, make_wav
 from worker import transcription
 from worker.asr import Transcriber, normalise_words, transcript_from_words

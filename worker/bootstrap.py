@@ -14,12 +14,13 @@ log = logging.getLogger(__name__)
 def build_context(settings: Settings | None = None, load_models: bool = True) -> WorkerContext:
     """Settings, DB, Redis and (for workers) the Vosk models, loaded before any job runs."""
     from worker import asr
+    from worker.model_folders import model_status_lines
 
     settings = settings or load_settings()
     sessions = make_session_factory(make_engine(settings.effective_database_url))
     transcribers = {}
     if load_models:
-        for line in asr.model_status_lines(settings):
+        for line in model_status_lines(settings):
             log.warning("%s", line)
         transcribers = asr.load_transcribers(settings)
     ctx = WorkerContext(settings=settings, sessions=sessions, redis=connect(settings.redis_url), transcribers=transcribers)
