@@ -7,16 +7,14 @@ what is there instead of duplicating it. Nothing is committed here: the caller c
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
-import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from grid.csv_table import key, read_table
 from grid.models import (
     EXCLUSIVE_GRID,
     GRID,
@@ -61,10 +59,6 @@ _LIST_SEPARATORS = re.compile(r"[;；、,，]")
 _QUIET = re.compile(r"^(\d{1,2}):(\d{2})\s*[-~～—–至到]\s*(\d{1,2}):(\d{2})$")
 
 
-class CsvFileError(ValueError):
-    """The whole file was refused (cannot be decoded, or a required column is missing)."""
-
-
 @dataclass(frozen=True)
 class RowError:
     line: int  # as staff see it in Excel: the header is line 1
@@ -86,56 +80,6 @@ class _Refused(ValueError):
     """A row is refused; the message is the reason staff read."""
 
 
-def decode(data: bytes) -> str:
-    """The file's text: UTF-8 with or without BOM, else GBK; CsvFileError when neither."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise CsvFileError("the file is UTF-16 (Excel's 'Unicode text'): save it as 'CSV UTF-8' instead")
-    for encoding in ("utf-8-sig", "gbk"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise CsvFileError("the file is neither UTF-8 nor GBK text: save it from Excel as 'CSV UTF-8'")
-
-
-def _clean(value: str) -> str:
-    """Full-width letters, digits and punctuation become ASCII; surrounding blanks go."""
-    return unicodedata.normalize("NFKC", value).strip()
-
-
-def _key(value: str) -> str:
-    return re.sub(r"[\s\-]+", "_", _clean(value).lower())
-
-
-def read_table(
-    data: bytes, columns: Mapping[str, tuple[str, ...]], required: tuple[str, ...]
-) -> tuple[set[str], Iterator[tuple[int, dict[str, str]]]]:
-    """The columns present and an iterator of (Excel line, {column: cleaned cell}) for non-blank rows."""
-    rows = csv.reader(io.StringIO(decode(data), newline=""))
-    header = next(rows, None)
-    if not header:
-        raise CsvFileError("the file is empty")
-    alias = {_key(name): col for col, names in columns.items() for name in names}
-    positions: dict[str, int] = {}
-    for index, title in enumerate(header):
-        col = alias.get(_key(title))
-        if col is not None:
-            if col in positions:
-                raise CsvFileError(f"the header (line 1) has the column {title.strip()!r} twice")
-            positions[col] = index
-    missing = [" / ".join(columns[col]) for col in required if col not in positions]
-    if missing:
-        raise CsvFileError(f"the header (line 1) lacks the column(s): {', '.join(missing)}")
-
-    def body() -> Iterator[tuple[int, dict[str, str]]]:
-        for line, row in enumerate(rows, start=2):  # one record is one Excel row, even with line breaks
-            cells = {col: _clean(row[i]) if i < len(row) else "" for col, i in positions.items()}
-            if any(cells.values()):
-                yield line, cells
-
-    return set(positions), body()
-
-
 def _text(cells: Mapping[str, str], col: str, limit: int) -> str:
     """The cell, refused when longer than its database column."""
     value = cells.get(col, "")
@@ -146,7 +90,7 @@ def _text(cells: Mapping[str, str], col: str, limit: int) -> str:
 
 def _word(table: Mapping[str, object], value: str, label: str, accepted: str) -> object:
     """The table's meaning for a word staff typed (any case, full-width or not)."""
-    found = table.get(_key(value))
+    found = table.get(key(value))
     if found is None:
         problem = f"unknown {label} {value!r}" if value else f"the {label} is missing"
         raise _Refused(f"{problem} (use {accepted})")

@@ -8,7 +8,8 @@ import click
 from flask import Flask, current_app
 from sqlalchemy.orm import Session, sessionmaker
 
-from grid.csv_import import CsvFileError, ImportResult, import_grids, import_people
+from grid.csv_import import ImportResult, import_grids, import_people
+from grid.csv_table import CsvFileError
 from grid.demo import load_demo_if_empty
 
 

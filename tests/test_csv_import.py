@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from grid.csv_import import CsvFileError, RowError, decode, import_grids, import_people
+from grid.csv_import import RowError, import_grids, import_people
+from grid.csv_table import CsvFileError, decode
 from grid.models import Building, Grid, Household, Person
 
 both_databases = pytest.mark.parametrize("db_backend", ["sqlite", "postgresql"], indirect=True)
