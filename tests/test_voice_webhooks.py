@@ -190,3 +190,13 @@ def test_key_zero_dials_the_grid_worker_then_the_duty_phone(app: Any, demo: dict
     assert "<Dial" in call.twiml and worker.phone in call.twiml
     call.dial_ended("no-answer")
     assert app.config["SETTINGS"].duty_phone in call.twiml
+
+
+def test_two_silent_calls_from_one_phone_owe_one_call_back(app: Any, demo: dict[str, Person]) -> None:
+    """A caller who twice says nothing is called back once, not twice, while the first is still owed."""
+    for sid in ("CA110", "CA111"):
+        call = TwilioCall(flask_poster(app.test_client()), sid, demo["resident"].phone)
+        call.start()
+        for _ in range(3):
+            call.silence()
+    assert count(app, CallBack) == 1

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from grid import registry
 from grid.models import RESIDENT, CallBack, Person, Report, as_utc
 from grid.phones import mask
-from grid.quiet_hours import call_time
+from grid.quiet_hours import Window, call_time
 from telephony.config import Settings, parse_quiet_hours
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ WORKER_VERIFICATION = "worker_verification"
 MISSED_CALL_RETURN = "missed_call_return"
 
 
-def quiet_window(settings: Settings, person: Person | None):  # type: ignore[no-untyped-def]
+def quiet_window(settings: Settings, person: Person | None) -> Window:
     """The person's own quiet hours when they gave some, else the community's."""
     if person is not None and person.quiet_hours:
         return parse_quiet_hours(person.quiet_hours)
@@ -51,14 +51,14 @@ def schedule(
     when = call_time(now, settings.timezone, quiet_window(settings, person), exempt=exempt)
     person_id = person.id if person else None
     report_id = report.id if report else None
-    existing = session.scalar(
-        select(CallBack).where(
-            CallBack.report_id == report_id,
-            CallBack.purpose == purpose,
-            CallBack.person_id == person_id,
-            CallBack.to_number == to_number,
-        )
-    ) if report_id is not None else None
+    same = select(CallBack).where(
+        CallBack.report_id.is_(None) if report_id is None else CallBack.report_id == report_id,
+        CallBack.purpose == purpose,
+        CallBack.to_number == to_number,
+    )
+    if report_id is None:  # e.g. two silent calls from one phone: one call-back while it is still owed
+        same = same.where(CallBack.status == "scheduled")
+    existing = session.scalar(same.limit(1))
     if existing is not None:
         return existing
     language = person.language if person else (report.language if report else settings.default_language)
@@ -74,11 +74,7 @@ def schedule(
         with session.begin_nested():
             session.add(callback)
     except IntegrityError:  # the same call-back scheduled concurrently: keep the first
-        found = session.scalar(
-            select(CallBack).where(
-                CallBack.report_id == report_id, CallBack.purpose == purpose, CallBack.person_id == person_id
-            )
-        )
+        found = session.scalar(same.limit(1))
         assert found is not None
         return found
     log.info("call-back %s (%s) to %s at %s", callback.id, purpose, mask(to_number), when.isoformat())
