@@ -29,7 +29,7 @@ from twilio.request_validator import RequestValidator
 from grid.models import Recording
 from grid.phones import InvalidPhone, normalise
 from telephony.config import Settings
-from telephony.launch import _local_auth_token
+from telephony.launch import local_auth_token
 
 DEFAULT_FROM = "13800000004"  # 林小红, a resident of the demo community (grid HG-01-1)
 LOCAL_ACCOUNT_SID = "AC" + "0" * 32
@@ -47,7 +47,7 @@ def auth_token(settings: Settings) -> tuple[str, str]:
     if settings.twilio_auth_token:
         return settings.twilio_auth_token, "the token in TWILIO_AUTH_TOKEN"
     path = settings.instance_dir / "local-twilio-token"
-    return _local_auth_token(settings.instance_dir), f"the local token in {path}"
+    return local_auth_token(settings.instance_dir), f"the local token in {path}"
 
 
 def heard(twiml: str) -> list[str]:

@@ -17,7 +17,7 @@ from telephony.config import load_settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _local_auth_token(instance_dir: Path) -> str:
+def local_auth_token(instance_dir: Path) -> str:
     """Without TWILIO_AUTH_TOKEN, a per-install token the simulator signs with (kept 0600)."""
     path = instance_dir / "local-twilio-token"
     if not path.exists():
@@ -36,7 +36,7 @@ def prepare(env: dict[str, str]) -> list[str]:
     notes: list[str] = []
     settings = load_settings(env)
     if not env.get("TWILIO_AUTH_TOKEN"):
-        env["TWILIO_AUTH_TOKEN"] = _local_auth_token(settings.instance_dir)
+        env["TWILIO_AUTH_TOKEN"] = local_auth_token(settings.instance_dir)
         notes.append(
             "TWILIO_AUTH_TOKEN is not set: webhooks accept only requests signed with the local token in "
             f"{settings.instance_dir / 'local-twilio-token'} (used by `flask --app telephony simulate-call`)."
