@@ -25,6 +25,15 @@ def building_number(raw: str) -> str:
     return text
 
 
+def home_grid(person: Person | None) -> Grid | None:
+    """The micro-grid a person belongs to: their household's, else the grid they serve (or None)."""
+    if person is None:
+        return None
+    if person.household is not None:
+        return person.household.grid
+    return person.grid
+
+
 def people_by_phone(session: Session, e164: str) -> list[Person]:
     """Everybody registered on this phone (a household may share one): most senior role first."""
     seniority = case(routing.SENIORITY, value=Person.role, else_=0)

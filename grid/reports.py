@@ -26,14 +26,10 @@ class Filed:
 
 def _reporter_grid(session: Session, reporter: Person | None, building: str) -> Grid | None:
     """The micro-grid a report belongs to: the caller's household, their grid, or the keyed building."""
-    if reporter is not None:
-        if reporter.household is not None:
-            return reporter.household.grid
-        if reporter.grid is not None:
-            return reporter.grid
-    if building:
+    grid = registry.home_grid(reporter)
+    if grid is None and building:
         return registry.resolve_building(session, building)
-    return None
+    return grid
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grid import registry
-from grid.models import Call, CallBack, Grid, Person, Report
+from grid.models import Call, CallBack, Person, Report
 from ivr_flows.hotline import HotlineContext, ReportSummary
 from ivr_flows.verification import VerificationContext
 from telephony.config import Settings
@@ -22,17 +22,9 @@ def national_digits(e164: str, region: str = "CN") -> str:
     return "".join(ch for ch in formatted if ch.isdigit())
 
 
-def caller_grid(person: Person | None) -> Grid | None:
-    if person is None:
-        return None
-    if person.household is not None:
-        return person.household.grid
-    return person.grid
-
-
 def hotline_context(session: Session, settings: Settings, call: Call) -> HotlineContext:
     person = session.get(Person, call.person_id) if call.person_id else None
-    grid = caller_grid(person)
+    grid = registry.home_grid(person)
     worker = registry.grid_worker_for(session, grid) if grid is not None else None
     latest = session.scalar(
         select(Report).where(Report.reporter_phone == call.from_number).order_by(Report.id.desc()).limit(1)
