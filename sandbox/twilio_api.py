@@ -29,6 +29,10 @@ class TwilioSandbox:
     # Status codes to answer the next call / message requests with before succeeding ([429, 500]).
     fail_calls: list[int] = field(default_factory=list)
     fail_messages: list[int] = field(default_factory=list)
+    # Recording downloads without credentials: the simulator's case, where the worker may run
+    # before any TWILIO_ACCOUNT_SID is configured. REST calls always need them.
+    open_recordings: bool = False
+    recording_fetched: threading.Event = field(default_factory=threading.Event)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _server: BaseWSGIServer | None = None
     _thread: threading.Thread | None = None
@@ -55,7 +59,14 @@ class TwilioSandbox:
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
+            self._server.server_close()
             self._server = None
+
+    def __enter__(self) -> TwilioSandbox:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
     def _authorised(self) -> bool:
         auth = request.authorization
@@ -79,12 +90,13 @@ class TwilioSandbox:
 
         @app.get(f"{API_PREFIX}/Recordings/<recording_sid>")
         def recording(account_sid: str, recording_sid: str) -> Any:
-            if not self._authorised():
+            if not (self.open_recordings or self._authorised()):
                 return Response(status=401, headers={"WWW-Authenticate": 'Basic realm="Twilio API"'})
             sid = recording_sid.removesuffix(".wav")
             self.recording_fetches.append(sid)
             if sid not in self.recordings:
                 return self._error(404)
+            self.recording_fetched.set()
             return Response(self.recordings[sid], mimetype="audio/x-wav")
 
         return app

@@ -2,20 +2,18 @@
 
 For newcomers and demos without a Twilio account. Real signed HTTP requests follow the TwiML the
 server answers: each <Gather> gets the next key, <Redirect> is followed, a <Record> gets a WAV that
-a small local server hands out the way Twilio's API does, so the worker can download it. Every
+the Twilio stand-in in sandbox/twilio_api.py serves at Twilio's recording path, so the worker can download it. Every
 prompt is printed as the caller would hear it.
 """
 from __future__ import annotations
 
-import contextlib
+import logging
 import secrets
-import threading
 import time
 import wave
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -28,6 +26,7 @@ from twilio.request_validator import RequestValidator
 
 from grid.models import Recording
 from grid.phones import InvalidPhone, normalise
+from sandbox.twilio_api import TwilioSandbox
 from telephony.config import Settings
 from telephony.launch import local_auth_token
 
@@ -115,52 +114,6 @@ class Utterance:
     seconds: int
 
 
-class RecordingServer:
-    """Serves one WAV under Twilio's recording path (with or without .wav) until the worker fetched it."""
-
-    def __init__(self, wav: bytes, seconds: int, account_sid: str) -> None:
-        self.wav = wav
-        self.seconds = seconds
-        self.sid = "RE" + secrets.token_hex(16)
-        self.path = f"/2010-04-01/Accounts/{account_sid}/Recordings/{self.sid}"
-        self.fetched = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def utterance(self) -> Utterance:
-        url = f"http://127.0.0.1:{self._server.server_address[1]}{self.path}"
-        return Utterance(self.sid, url, self.seconds)
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # http.server calls it by this name
-                if urlsplit(self.path).path not in (owner.path, owner.path + ".wav"):
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "audio/x-wav")
-                self.send_header("Content-Length", str(len(owner.wav)))
-                self.end_headers()
-                self.wfile.write(owner.wav)
-                owner.fetched.set()
-
-            def log_message(self, format: str, *args: object) -> None:  # quiet: the walk prints what matters
-                pass
-
-        return Handler
-
-    def __enter__(self) -> RecordingServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 def wav_seconds(path: Path) -> int:
     """The recording's length, for RecordingDuration; a file that is no WAV is refused here."""
     try:
@@ -236,12 +189,12 @@ def worker_outcome(recording_sid: str) -> str | None:
         return None
 
 
-def await_fetch(recording: RecordingServer, wait: float, echo: Echo, outcome: Callable[[], str | None]) -> None:
+def await_fetch(api: TwilioSandbox, wait: float, echo: Echo, outcome: Callable[[], str | None]) -> None:
     """Keep the recording URL answering until the worker downloaded it (or finished without it), and say which."""
     deadline = time.monotonic() + wait
-    if wait > 0 and not recording.fetched.is_set():
+    if wait > 0 and not api.recording_fetched.is_set():
         echo(f"serving the recording until the worker fetches it (up to {wait:g} s)...")
-    while not recording.fetched.wait(max(0.0, min(0.5, deadline - time.monotonic()))):
+    while not api.recording_fetched.wait(max(0.0, min(0.5, deadline - time.monotonic()))):
         finished = outcome()
         if finished:
             echo(f"the worker finished without downloading the recording: {finished}")
@@ -279,16 +232,21 @@ def init_app(app: Flask) -> None:
             to_number=settings.twilio_number or "+8657188880000",
             account_sid=settings.twilio_account_sid or LOCAL_ACCOUNT_SID, token_source=token_source,
         )
-        recording = RecordingServer(say.read_bytes(), wav_seconds(say), caller.account_sid) if say else None
         click.echo(f"call {caller.call_sid} from {caller_number} to {url} (signed for {settings.public_base_url})")
-        with contextlib.ExitStack() as stack:
-            if recording is not None:
-                stack.enter_context(recording)
+        # the recording is served where Twilio serves it, by the same stand-in the tests use;
+        # its request log would drown the prompts the walk prints
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        with TwilioSandbox(caller.account_sid, token, open_recordings=True) as api:
+            utterance = None
+            if say is not None:
+                sid = "RE" + secrets.token_hex(16)
+                utterance = Utterance(sid, api.add_recording(sid, say.read_bytes()), wav_seconds(say))
             try:
                 recorded = walk(caller, [k.strip() for k in keys.split(",")] if keys else [],
-                                recording.utterance if recording else None, hangup_during_recording, click.echo)
+                                utterance, hangup_during_recording, click.echo)
             except SimulationError as exc:
                 raise click.ClickException(str(exc)) from exc
-            if recorded and recording is not None:
-                await_fetch(recording, wait, click.echo, lambda: worker_outcome(recording.sid))
+            if recorded and utterance is not None:
+                sid = utterance.sid
+                await_fetch(api, wait, click.echo, lambda: worker_outcome(sid))
         click.echo(f"call ended after {len(caller.timings)} webhooks")
