@@ -150,34 +150,79 @@ class Report(Base):
     verification_answer: Mapped[str] = mapped_column(String(32), default="")
     verification_answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The closed loop (grid.lifecycle): when the current state began, deadlines and escalation.
+    state_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)  # 1 grid leader, 2 community staff
+    handler: Mapped[str] = mapped_column(String(200), default="")  # who handles it: a worker or a department
+    possible_duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    rating: Mapped[int | None] = mapped_column(Integer)  # the resident's 1-5
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     grid: Mapped[Grid | None] = relationship()
     assignee: Mapped[Person | None] = relationship(foreign_keys=[assignee_id])
     reporter: Mapped[Person | None] = relationship(foreign_keys=[reporter_id])
-    recordings: Mapped[list[Recording]] = relationship(back_populates="report")
+    recordings: Mapped[list[Recording]] = relationship(back_populates="report", order_by="Recording.id")
+    events: Mapped[list[ReportEvent]] = relationship(back_populates="report", order_by="ReportEvent.id")
+
+
+class ReportEvent(Base):
+    """One line of a report's timeline: a transition, a call attempt, a message, a note. Never updated."""
+
+    __tablename__ = "report_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))  # transition | assignment | call | sms | escalation | note
+    event: Mapped[str] = mapped_column(String(32), default="")  # lifecycle event, e.g. "accept"
+    from_state: Mapped[str] = mapped_column(String(32), default="")
+    to_state: Mapped[str] = mapped_column(String(32), default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor: Mapped[str] = mapped_column(String(100), default="system")  # a name, "system", "api:<token name>"
+    channel: Mapped[str] = mapped_column(String(16), default="system")  # voice | sms | api | cli | dashboard | system
+    note: Mapped[str] = mapped_column(Text, default="")
+    report: Mapped[Report] = relationship(back_populates="events")
+
+
+# Recording kinds: the report itself, or a voice note recorded on a later call.
+REPORT_AUDIO = "report"
+NOTE_KINDS = ("site_note", "handling_note", "reopen_reason", "answer", "addition")
 
 
 class Recording(Base):
-    """A Twilio recording of a report. Never deleted, even when it cannot be transcribed."""
+    """A Twilio recording: a report, or a voice note about one (or answering a staff question).
+
+    Never deleted, even when it cannot be transcribed. A report's own transcript lives on the
+    report; a note's transcript lives here.
+    """
 
     __tablename__ = "recordings"
     id: Mapped[int] = mapped_column(primary_key=True)
     recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
-    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"))
+    kind: Mapped[str] = mapped_column(String(32), default=REPORT_AUDIO)
+    transcript_status: Mapped[str] = mapped_column(String(16), default="pending")
+    transcript_text: Mapped[str] = mapped_column(Text, default="")
+    transcript_error: Mapped[str] = mapped_column(Text, default="")
     url: Mapped[str] = mapped_column(String(500))
     duration: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="")  # Twilio's RecordingStatus
     transcription_enqueued: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    report: Mapped[Report] = relationship(back_populates="recordings")
+    report: Mapped[Report | None] = relationship(back_populates="recordings")
 
 
 class CallBack(Base):
     """An outbound call the system owes somebody: its purpose, target, report and schedule."""
 
     __tablename__ = "callbacks"
-    __table_args__ = (UniqueConstraint("report_id", "purpose", "person_id", "to_number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    purpose: Mapped[str] = mapped_column(String(32))  # worker_verification | missed_call_return
+    # The same call-back scheduled twice (a retried job, two webhooks) collides here:
+    # purpose:report:number:cycle, where cycle tells a reopened report's second follow-up apart.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    purpose: Mapped[str] = mapped_column(String(32))  # see worker.callbacks.PURPOSES
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     to_number: Mapped[str] = mapped_column(String(32))
@@ -189,5 +234,31 @@ class CallBack(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     answer: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Engine bookkeeping: unanswered attempts, whether the report was urgent for this call.
+    misses: Mapped[int] = mapped_column(Integer, default=0)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    question: Mapped[str] = mapped_column(Text, default="")  # staff-requested: read out on the call
+    requested_by: Mapped[str] = mapped_column(String(100), default="")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     person: Mapped[Person | None] = relationship()
     report: Mapped[Report | None] = relationship()
+    attempt_rows: Mapped[list[CallAttempt]] = relationship(back_populates="callback", order_by="CallAttempt.number")
+
+
+class CallAttempt(Base):
+    """One placement of a call-back and how it ended (from Twilio's status callbacks)."""
+
+    __tablename__ = "call_attempts"
+    __table_args__ = (UniqueConstraint("callback_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1 = first attempt
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(32), default="placing")  # Twilio's CallStatus
+    answered_by: Mapped[str] = mapped_column(String(32), default="")
+    # reached | no-answer | busy | failed | canceled | machine | rest-error; "" until the call ended
+    outcome: Mapped[str] = mapped_column(String(16), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    callback: Mapped[CallBack] = relationship(back_populates="attempt_rows")

@@ -68,6 +68,7 @@ class FileReport:
     recording_sid: str
     recording_url: str
     duration: int
+    add_to: int | None = None  # the caller chose to add their voice to this open report instead
 
 
 @dataclass(frozen=True)
@@ -79,12 +80,33 @@ class QueueCallBack:
 
 @dataclass(frozen=True)
 class RecordAnswer:
-    """Store the answer given on an outbound call."""
+    """An answer (ivr_flows.answers) about a report: the call-back's own (report_number None) or,
+    from the staff menu of the inbound hotline, about the report with that number."""
 
     answer: str
+    report_number: int | None = None
 
 
-Effect = FileReport | QueueCallBack | RecordAnswer
+@dataclass(frozen=True)
+class RecordRating:
+    """The resident's satisfaction, 1 to 5."""
+
+    rating: int
+    report_number: int | None = None
+
+
+@dataclass(frozen=True)
+class FileNote:
+    """A short voice note (kind: grid.models.NOTE_KINDS) about a report, transcribed like reports."""
+
+    kind: str
+    recording_sid: str
+    recording_url: str
+    duration: int
+    report_number: int | None = None
+
+
+Effect = FileReport | QueueCallBack | RecordAnswer | RecordRating | FileNote
 
 
 # ---- inputs: parsed from Twilio's form fields by the host (one place) ----------------------

@@ -7,8 +7,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
+
+from grid.lifecycle import Deadlines
+from grid.retries import RetryPolicy, parse_delays
 
 TWILIO_API_DEFAULT = "https://api.twilio.com"
 
@@ -57,6 +60,20 @@ class Settings:
     say_language_en: str = "en-US"
     default_region: str = "CN"
     instance_dir: Path = field(default_factory=default_instance_dir)
+    # The outbound call engine (issue 3): pacing, retries, deadlines, follow-ups, duplicates.
+    outbound_cps: float = 1.0  # Twilio's default calls-per-second for an account
+    max_concurrent_calls: int = 10
+    retry_schedule: str = "10m,30m,2h"
+    urgent_retry_minutes: float = 5
+    urgent_max_misses: int = 2
+    deadline_accept_minutes: float = 30
+    deadline_verify_minutes: float = 180
+    deadline_handle_minutes: float = 48 * 60
+    site_check_after_minutes: float = 120  # follow-up call asking an accepting worker what they found
+    handling_check_after_minutes: float = 24 * 60  # follow-up call asking whether it is handled
+    duplicate_window_hours: float = 24
+    # "name:token" pairs for the JSON API (API_TOKENS); the name is recorded as who asked.
+    api_tokens: tuple[str, ...] = ()
 
     @property
     def quiet_window(self) -> tuple[time, time]:
@@ -71,6 +88,27 @@ class Settings:
     @property
     def twilio_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            delays=parse_delays(self.retry_schedule),
+            urgent_interval=timedelta(minutes=self.urgent_retry_minutes),
+            urgent_max_misses=self.urgent_max_misses,
+        )
+
+    @property
+    def deadlines(self) -> Deadlines:
+        return Deadlines(
+            accept=timedelta(minutes=self.deadline_accept_minutes),
+            verify=timedelta(minutes=self.deadline_verify_minutes),
+            handle=timedelta(minutes=self.deadline_handle_minutes),
+        )
+
+    def api_token_names(self) -> dict[str, str]:
+        """token -> name, from API_TOKENS ("staff-desk:s3cret,ops:…")."""
+        pairs = (entry.split(":", 1) for entry in self.api_tokens if ":" in entry)
+        return {token.strip(): name.strip() for name, token in pairs if token.strip()}
 
     def vosk_model_for(self, language: str) -> str:
         """The configured model folder for a caller's language ("" when none)."""
@@ -97,10 +135,24 @@ _ENV_NAMES = {
     "say_voice_en": "SAY_VOICE_EN",
     "say_language_en": "SAY_LANGUAGE_EN",
     "default_region": "DEFAULT_REGION",
+    "retry_schedule": "RETRY_SCHEDULE",
 }
 _LIST_ENV_NAMES = {
     "emergency_numbers": "EMERGENCY_NUMBERS",
     "urgent_categories": "URGENT_CATEGORIES",
+    "api_tokens": "API_TOKENS",
+}
+_NUMBER_ENV_NAMES: dict[str, tuple[str, type]] = {
+    "outbound_cps": ("OUTBOUND_CPS", float),
+    "max_concurrent_calls": ("MAX_CONCURRENT_CALLS", int),
+    "urgent_retry_minutes": ("URGENT_RETRY_MINUTES", float),
+    "urgent_max_misses": ("URGENT_MAX_MISSES", int),
+    "deadline_accept_minutes": ("DEADLINE_ACCEPT_MINUTES", float),
+    "deadline_verify_minutes": ("DEADLINE_VERIFY_MINUTES", float),
+    "deadline_handle_minutes": ("DEADLINE_HANDLE_MINUTES", float),
+    "site_check_after_minutes": ("SITE_CHECK_AFTER_MINUTES", float),
+    "handling_check_after_minutes": ("HANDLING_CHECK_AFTER_MINUTES", float),
+    "duplicate_window_hours": ("DUPLICATE_WINDOW_HOURS", float),
 }
 
 
@@ -114,9 +166,18 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     for attr, name in _LIST_ENV_NAMES.items():
         if env.get(name):
             values[attr] = parse_list(env[name])
+    for attr, (name, kind) in _NUMBER_ENV_NAMES.items():
+        if env.get(name):
+            try:
+                values[attr] = kind(env[name])
+            except ValueError:
+                raise ValueError(f"{name} must be a number, got {env[name]!r}") from None
     if env.get("GRIDLINE_INSTANCE_DIR"):
         values["instance_dir"] = Path(env["GRIDLINE_INSTANCE_DIR"])
     values.update(overrides)
     settings = Settings(**values)  # type: ignore[arg-type]
     parse_quiet_hours(settings.quiet_hours)  # fail fast on a malformed QUIET_HOURS
+    parse_delays(settings.retry_schedule)  # and RETRY_SCHEDULE
+    if settings.outbound_cps <= 0 or settings.max_concurrent_calls < 1:
+        raise ValueError("OUTBOUND_CPS must be above 0 and MAX_CONCURRENT_CALLS at least 1")
     return settings

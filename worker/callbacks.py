@@ -21,8 +21,14 @@ from telephony.config import Settings, parse_quiet_hours
 
 log = logging.getLogger(__name__)
 
-WORKER_VERIFICATION = "worker_verification"
-MISSED_CALL_RETURN = "missed_call_return"
+# A call-back's purpose decides the call's flow (telephony.flow_host) and what an answer does.
+WORKER_VERIFICATION = "worker_verification"  # the assignee: will you go and verify? (1 / 2 not my area)
+WORKER_FOLLOW_UP = "worker_follow_up"  # the assignee: what did you find / is it handled? (+ voice note)
+RESIDENT_CONFIRMATION = "resident_confirmation"  # the reporter: is it solved? how satisfied?
+STAFF_QUESTION = "staff_question"  # staff asked: a free-text question, yes/no + voice note
+MISSED_CALL_RETURN = "missed_call_return"  # a caller who gave no input: the hotline, calling back
+ESCALATION = "escalation"  # an overdue or unanswered report: the next rung up is asked to take it
+PURPOSES = (WORKER_VERIFICATION, WORKER_FOLLOW_UP, RESIDENT_CONFIRMATION, STAFF_QUESTION, MISSED_CALL_RETURN, ESCALATION)
 
 
 def quiet_window(settings: Settings, person: Person | None) -> Window:
@@ -42,23 +48,32 @@ def schedule(
     person: Person | None,
     report: Report | None = None,
     urgent: bool = False,
+    cycle: str = "",
+    question: str = "",
+    requested_by: str = "",
 ) -> CallBack:
     """Create (once) the call-back row with the first moment it may ring.
 
     Urgent calls to staff ring at once whatever the hour; quiet hours always protect residents.
+    The same (purpose, report, number, cycle) scheduled again returns the first row; `cycle`
+    tells apart call-backs that legitimately repeat (a reopened report's second follow-up).
+    Staff questions are never merged: each request is its own call-back.
     """
     exempt = urgent and (person is None or person.role != RESIDENT)
     when = call_time(now, settings.timezone, quiet_window(settings, person), exempt=exempt)
     person_id = person.id if person else None
     report_id = report.id if report else None
-    same = select(CallBack).where(
-        CallBack.report_id.is_(None) if report_id is None else CallBack.report_id == report_id,
-        CallBack.purpose == purpose,
-        CallBack.to_number == to_number,
-    )
-    if report_id is None:  # e.g. two silent calls from one phone: one call-back while it is still owed
-        same = same.where(CallBack.status == "scheduled")
-    existing = session.scalar(same.limit(1))
+    key = f"{purpose}:{report_id}:{to_number}:{cycle}" if report_id is not None else None
+    if key is not None:
+        same = select(CallBack).where(CallBack.dedupe_key == key)
+    elif purpose == STAFF_QUESTION:
+        same = None
+    else:  # e.g. two silent calls from one phone: one call-back while it is still owed
+        same = select(CallBack).where(
+            CallBack.report_id.is_(None), CallBack.purpose == purpose, CallBack.to_number == to_number,
+            CallBack.status == "scheduled",
+        )
+    existing = session.scalar(same.limit(1)) if same is not None else None
     if existing is not None:
         return existing
     language = person.language if person else (report.language if report else settings.default_language)
@@ -69,16 +84,51 @@ def schedule(
         to_number=to_number,
         language=language,
         scheduled_for=when,
+        dedupe_key=key,
+        urgent=exempt,
+        question=question,
+        requested_by=requested_by,
+        status="scheduled",
+        attempts=0,
+        misses=0,
     )
     try:
         with session.begin_nested():
             session.add(callback)
     except IntegrityError:  # the same call-back scheduled concurrently: keep the first
+        assert same is not None
         found = session.scalar(same.limit(1))
         assert found is not None
         return found
     log.info("call-back %s (%s) to %s at %s", callback.id, purpose, mask(to_number), when.isoformat())
     return callback
+
+
+def request_staff_call(
+    session: Session,
+    settings: Settings,
+    *,
+    now: datetime,
+    question: str,
+    requested_by: str,
+    person: Person | None = None,
+    phone: str = "",
+    report: Report | None = None,
+) -> CallBack:
+    """A verification call staff asked for: to a person in the registry (or a bare number), with
+    or without a report, reading out `question`; the answer is yes/no plus a voice note.
+
+    Quiet hours apply as for every call (a resident is never rung at night for a staff question).
+    """
+    to_number = person.phone if person is not None else phone
+    if not to_number:
+        raise ValueError("a staff question needs a person or a phone number")
+    if not question.strip():
+        raise ValueError("a staff question needs the question to read out")
+    return schedule(
+        session, settings, purpose=STAFF_QUESTION, now=now, to_number=to_number, person=person, report=report,
+        question=question.strip(), requested_by=requested_by,
+    )
 
 
 def verification_target(session: Session, settings: Settings, report: Report) -> tuple[Person | None, str]:
