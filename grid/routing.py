@@ -120,3 +120,23 @@ def grid_worker(grid: GridLike, people: Iterable[P]) -> P | None:
         if worker is not None:
             return worker
     return None
+
+
+def escalation_target(grid: GridLike | None, people: Iterable[P], level: int) -> tuple[P | None, str]:
+    """Who hears about an overdue report: level 1 the grid leader (its grid's, else the parent's,
+    else one on duty), level 2 community staff (on duty first). Falls through to staff when a
+    rung is empty; (None, UNASSIGNED) means ring DUTY_PHONE."""
+    people = list(people)
+    if level <= 1:
+        for grid_id in ((grid.id, grid.parent_id) if grid is not None else ()):
+            leader = _pick(people, GRID_LEADER, grid_id) if grid_id is not None else None
+            if leader is not None:
+                return leader, GRID_LEADER_RULE
+        leader = _pick(people, GRID_LEADER, on_duty=True)
+        if leader is not None:
+            return leader, GRID_LEADER_ON_DUTY_RULE
+    staff = _pick(people, STAFF, on_duty=True)
+    if staff is not None:
+        return staff, STAFF_ON_DUTY_RULE
+    staff = _pick(people, STAFF)
+    return (staff, STAFF_RULE) if staff is not None else (None, UNASSIGNED)

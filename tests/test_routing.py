@@ -135,3 +135,25 @@ def test_next_up_without_grid_goes_to_whoever_is_on_duty() -> None:
 def test_grid_worker(grid: G, people: list[P], expected: P | None) -> None:
     """Menu key 0 reaches the micro-grid's own grid worker, else the parent grid's, else nobody."""
     assert routing.grid_worker(grid, people) == expected
+
+
+@pytest.mark.parametrize(
+    ("grid", "people", "level", "expected"),
+    [
+        # level 1: the grid leader of the report's micro-grid's parent grid
+        (MICRO_11, [MICRO_WORKER, LEADER_1, STAFF_A], 1, (LEADER_1, routing.GRID_LEADER_RULE)),
+        # no leader for this grid: a leader on duty elsewhere
+        (MICRO_11, [MICRO_WORKER, LEADER_2_ON_DUTY, STAFF_A], 1, (LEADER_2_ON_DUTY, routing.GRID_LEADER_ON_DUTY_RULE)),
+        # no leader at all: straight to staff, on duty first
+        (MICRO_11, [MICRO_WORKER, STAFF_A, STAFF_ON_DUTY], 1, (STAFF_ON_DUTY, routing.STAFF_ON_DUTY_RULE)),
+        # level 2: community staff even when a leader exists
+        (MICRO_11, [LEADER_1, STAFF_A], 2, (STAFF_A, routing.STAFF_RULE)),
+        # unknown grid: the leader on duty
+        (None, [LEADER_1, LEADER_2_ON_DUTY], 1, (LEADER_2_ON_DUTY, routing.GRID_LEADER_ON_DUTY_RULE)),
+        # nobody: the caller rings DUTY_PHONE
+        (MICRO_11, [MICRO_WORKER], 2, (None, routing.UNASSIGNED)),
+    ],
+)
+def test_escalation_target(grid: G | None, people: list[P], level: int, expected: tuple[P | None, str]) -> None:
+    """An overdue report climbs: grid leader at the first missed deadline, community staff at the second."""
+    assert routing.escalation_target(grid, people, level) == expected
