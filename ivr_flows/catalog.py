@@ -64,6 +64,11 @@ def spell_digits(language: str, number: str, compact: bool = False) -> str:
     return sep.join(words[int(d)] for d in number if d.isdigit())
 
 
+def word_list(language: str, key: str) -> list[str]:
+    """A list entry of the catalog (weekday or month names), not a prompt."""
+    return [str(word) for word in _load(supported(language))[key]]  # type: ignore[attr-defined]
+
+
 def join_list(language: str, items: list[str]) -> str:
     return str(_load(supported(language))["list_separator"]).join(items)
 

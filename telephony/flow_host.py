@@ -15,12 +15,14 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grid.models import Call
-from ivr_flows import hotline, verification
+from grid.models import Call, CallBack
+from ivr_flows import confirmation, follow_up, hotline, outbound, outbound_flows, staff_question, verification
 from ivr_flows.actions import Effect, FileReport, Input, ReportFiled, Turn
 from ivr_flows.common import MAX_STEPS_PER_REQUEST
+from ivr_flows.outbound import OutboundContext
 from telephony import contexts, effects, twiml
 from telephony.config import Settings
+from worker import callbacks
 
 log = logging.getLogger(__name__)
 AfterCommit = Callable[[], None]
@@ -45,13 +47,48 @@ def get_or_create_call(session: Session, sid: str, **fields: Any) -> Call:
 def _step_flow(session: Session, settings: Settings, call: Call, state: dict[str, Any], event: Input) -> Turn:
     """One flow step. The flow's context is looked up on the call's first webhook and kept on the
     call: later webhooks (a key press) then cost one read and one write of the call row."""
-    if state.get("flow") == verification.FLOW:
+    outbound_step = outbound_flows.STEPS.get(str(state.get("flow", "")))
+    if outbound_step is not None:
         if call.flow_context is None:
-            call.flow_context = contexts.verification_context(session, settings, call).to_dict()
-        return verification.step(state, event, verification.VerificationContext.from_dict(call.flow_context))
+            callback = contexts.callback_of(session, call)
+            call.flow_context = contexts.outbound_context(session, settings, callback).to_dict()
+        return outbound_step(state, event, OutboundContext.from_dict(call.flow_context))
     if call.flow_context is None:
         call.flow_context = contexts.hotline_context(session, settings, call).to_dict()
     return hotline.step(state, event, hotline.HotlineContext.from_dict(call.flow_context))
+
+
+def new_outbound_state(callback: CallBack) -> dict[str, Any]:
+    """The flow state a call-back starts in: the flow for its purpose, in the callee's language.
+
+    A missed-call return is the hotline itself, opening with trust words instead of the warning.
+    """
+    flow_of_purpose = {
+        callbacks.WORKER_VERIFICATION: verification.FLOW,
+        callbacks.ESCALATION: verification.FLOW,
+        callbacks.WORKER_FOLLOW_UP: follow_up.FLOW,
+        callbacks.RESIDENT_CONFIRMATION: confirmation.FLOW,
+        callbacks.STAFF_QUESTION: staff_question.FLOW,
+    }
+    if callback.purpose == callbacks.MISSED_CALL_RETURN:
+        state = hotline.new_state(callback.language, returning=True)
+    else:
+        flow = flow_of_purpose.get(callback.purpose, verification.FLOW)
+        state = outbound_flows.NEW_STATES[flow](callback.language)
+    return {**state, "callback_id": callback.id, "purpose": callback.purpose}
+
+
+def machine_twiml(session: Session, settings: Settings, callback: CallBack) -> str:
+    """TwiML for an answering machine: who called about which report, that we will call again,
+    and the duty number to check the call; then hang up."""
+    ctx = contexts.outbound_context(session, settings, callback)
+    return twiml.render(
+        outbound.machine_message(ctx),
+        ctx.language,
+        settings,
+        step_url=lambda expect: step_url(settings, 0, expect),
+        recording_callback_url=f"{settings.public_base_url.rstrip('/')}/twilio/voice/recording",
+    )
 
 
 def run_step(session: Session, settings: Settings, call: Call, step: int, event: Input) -> StepResult:

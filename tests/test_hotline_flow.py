@@ -1,12 +1,13 @@
 """The hotline flow as a pure function: (state, input, context) -> (state, actions, effects)."""
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from ivr_flows import hotline
+from ivr_flows import catalog, hotline
 from ivr_flows.actions import (
     Dial,
     DialEnded,
@@ -24,6 +25,7 @@ from ivr_flows.actions import (
     Turn,
 )
 from ivr_flows.hotline import HotlineContext, ReportSummary
+from ivr_flows.hotline_context import AssignedReport
 
 CTX = HotlineContext(
     community_name="花果社区",
@@ -128,12 +130,11 @@ def test_nine_switches_language_both_ways() -> None:
 
 def test_status_reads_the_latest_report() -> None:
     """2 reads the caller's latest report: number, category, state and the grid worker's name."""
-    ctx = replace(CTX, latest_report=ReportSummary(42, "facility", "new", "王强"))
+    ctx = replace(CTX, latest_report=ReportSummary(42, "facility", "new", "王强", "grid_worker"))
     turn = walk([Digits("2")], ctx)
     assert turn.actions[0] == Say(
-        "status_latest", {"number": "四，二", "category": "公共设施报修", "state": "已经收到，正在等网格员去核实"}
+        "status_latest", {"number": "四，二", "category": "公共设施报修", "state": "已经转给网格员王强，还在等待接单"}
     )
-    assert turn.actions[1] == Say("status_assignee", {"assignee": "王强"})
 
 
 def test_dial_targets_worker_then_duty_phone() -> None:
@@ -147,3 +148,77 @@ def test_recording_that_heard_nothing_asks_again() -> None:
     turn = walk([Digits("1"), Digits("2"), NoInput()])
     assert keys(turn) == ["no_input", "nothing_recorded", "record_instructions"]
     assert isinstance(turn.actions[-1], Record)
+
+
+# ---- an open report like it: add your voice or report anyway ---------------------------------
+SAME_PROBLEM = replace(CTX, open_by_category={"environment": 1234})
+REC = RecordingDone("RE8", "https://x/RE8", 5)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "ctx", "expect_keys", "expect_node"),
+    [
+        ([Digits("1"), Digits("2")], SAME_PROBLEM, ["duplicate_offer"], "duplicate"),
+        ([Digits("1"), Digits("3")], SAME_PROBLEM, ["record_instructions"], "record"),
+        ([Digits("1"), Digits("2"), Digits("1")], SAME_PROBLEM, ["record_instructions"], "record"),
+        ([Digits("1"), Digits("2"), Digits("2")], SAME_PROBLEM, ["record_instructions"], "record"),
+        ([Digits("1"), Digits("2"), Digits("*")], SAME_PROBLEM, ["duplicate_offer"], "duplicate"),
+        ([Digits("1"), Digits("2"), Digits("5")], SAME_PROBLEM, ["invalid_key", "duplicate_offer"], "duplicate"),
+        ([Digits("1"), Digits("2"), NoInput()], SAME_PROBLEM, ["no_input", "duplicate_offer"], "duplicate"),
+        ([Digits("1"), Digits("2"), NoInput(), NoInput(), NoInput()], SAME_PROBLEM, ["will_call_back"], "ended"),
+        ([Digits("1"), Digits("2")], replace(UNKNOWN, open_by_category={"environment": 1234}), ["ask_building"], "building"),
+    ],
+)
+def test_duplicate_offer_paths(inputs: list[Any], ctx: HotlineContext, expect_keys: list[str], expect_node: str) -> None:
+    """A category with an open report nearby offers 1 add your voice / 2 report anyway; others record at once."""
+    turn = walk(inputs, ctx)
+    assert keys(turn) == expect_keys
+    assert turn.state["node"] == expect_node
+
+
+def test_duplicate_offer_names_the_open_report_digit_by_digit() -> None:
+    """'This problem is already being handled, report 1 2 3 4.'"""
+    offer = walk([Digits("1"), Digits("2")], SAME_PROBLEM).actions[-1]
+    assert isinstance(offer, Gather) and offer.prompts[-1] == Say("duplicate_offer", {"number": "幺，二，三，四"})
+
+
+@pytest.mark.parametrize(("key", "add_to"), [("1", 1234), ("2", None)])
+def test_adding_a_voice_files_with_add_to_and_reading_back_says_so(key: str, add_to: int | None) -> None:
+    """1 adds the recording to the open report (read back as 'added to report N'); 2 files a report of its own."""
+    turn = walk([Digits("1"), Digits("2"), Digits(key), REC], SAME_PROBLEM)
+    assert turn.effects == (FileReport("environment", "", "RE8", "https://x/RE8", 5, add_to=add_to),)
+    done = hotline.step(turn.state, ReportFiled(add_to or 1300), SAME_PROBLEM)
+    expected = ["voice_added", "goodbye"] if add_to else ["report_filed", "worker_will_call", "goodbye"]
+    assert keys(done) == expected
+
+
+# ---- the call-back to a caller who gave no input ---------------------------------------------
+@pytest.mark.parametrize(
+    ("lang", "first_words"),
+    [
+        ("zh-CN", "张秀英您好，这里是花果社区网格热线，给您回电话。"),
+        ("en-US", "Hello 张秀英. This is the 花果社区 grid hotline, returning your call."),
+    ],
+)
+def test_returning_a_missed_call_opens_with_trust_words_instead_of_the_warning(lang: str, first_words: str) -> None:
+    """The return call says who calls back, 'never money', the duty number, then the normal menu."""
+    ctx = replace(CTX, duty_phone_digits="057188881234")
+    turn = hotline.step(hotline.new_state(lang, returning=True), Start(), ctx)
+    assert keys(turn) == ["call_opening", "call_no_money", "call_check_number", "main_menu"]
+    first = turn.actions[0]
+    assert isinstance(first, Say) and catalog.text(lang, first.key, first.params) == first_words
+
+
+def test_hotline_context_survives_a_json_round_trip() -> None:
+    """The host keeps the caller's context on the call as JSON; reading it back gives the same context."""
+    ctx = replace(
+        CTX,
+        latest_report=ReportSummary(42, "facility", "verifying", "王强", "grid_worker", "2026-11-24"),
+        earlier_reports=(ReportSummary(40, "other", "closed_satisfied", rating=5),),
+        caller_is_staff=True,
+        assigned_reports=(AssignedReport(11, "safety", True, "new", "有电线掉下来"),),
+        open_by_category={"environment": 1234},
+        today="2026-11-26",
+        duty_phone_digits="057188881234",
+    )
+    assert HotlineContext.from_dict(json.loads(json.dumps(ctx.to_dict()))) == ctx

@@ -1,6 +1,7 @@
 """The hotline's webhooks through the real app: signatures, retries, recording, silence, buildings."""
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -8,7 +9,7 @@ from rq import Queue
 from sqlalchemy import func, select
 
 from grid.demo import load_demo
-from grid.models import Call, CallBack, Person, Recording, Report
+from grid.models import Call, CallBack, Person, Recording, Report, ReportEvent
 from tests.conftest import PUBLIC_BASE_URL, sign
 from tests.twilio_driver import Call as TwilioCall
 from tests.twilio_driver import flask_poster, said
@@ -200,3 +201,69 @@ def test_two_silent_calls_from_one_phone_owe_one_call_back(app: Any, demo: dict[
         for _ in range(3):
             call.silence()
     assert count(app, CallBack) == 1
+
+
+# ---- status by voice and the staff menu --------------------------------------------------------
+THURSDAY = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
+
+
+def spell(number: int) -> str:
+    """A report number as the caller hears it, digit by digit."""
+    return "，".join("零幺二三四五六七八九"[int(d)] for d in str(number))
+
+
+def file_directly(app: Any, reporter_phone: str, assignee_name: str, state: str, age: timedelta, **fields: Any) -> int:
+    """A report as the lifecycle would have left it, with its timeline line."""
+    with app.extensions["gridline.sessions"]() as s:
+        assignee = s.scalars(select(Person).where(Person.name == assignee_name)).one()
+        report = Report(reporter_phone=reporter_phone, category="environment", state=state, assignee_id=assignee.id,
+                        grid_id=assignee.grid_id, created_at=THURSDAY - age, state_changed_at=THURSDAY - age, **fields)
+        s.add(report)
+        s.flush()
+        s.add(ReportEvent(report_id=report.id, kind="transition", to_state=state, at=THURSDAY - age))
+        s.commit()
+        return report.id
+
+
+def test_status_by_voice_says_who_has_the_report_and_since_which_day(app: Any, demo: dict[str, Person]) -> None:
+    """Key 2: the latest report's number, category, and 'sent to grid worker 陈静, who accepted it on Tuesday'."""
+    app.config["CLOCK"] = lambda: THURSDAY
+    number = file_directly(app, demo["resident"].phone, "陈静", "verifying", timedelta(days=2))
+    call = TwilioCall(flask_poster(app.test_client()), "CA120", demo["resident"].phone)
+    call.start()
+    heard = said(call.press("2"))
+    assert f"您反映的第{spell(number)}号问题，环境卫生。已经转给网格员陈静，星期二接了单，正在核实。" in heard
+    assert "反映问题，请按1" in heard  # back at the main menu
+
+
+def test_staff_menu_reads_out_the_reports_assigned_to_the_caller(app: Any, demo: dict[str, Person]) -> None:
+    """A grid worker presses 3: how many open reports are theirs, then each one, oldest first."""
+    app.config["CLOCK"] = lambda: THURSDAY
+    first = file_directly(app, demo["resident"].phone, "陈静", "new", timedelta(hours=5),
+                          transcript_status="done", transcript_text="三号楼垃圾桶满了")
+    second = file_directly(app, demo["resident"].phone, "陈静", "dispatched", timedelta(hours=2))
+    with app.extensions["gridline.sessions"]() as s:
+        worker_phone = s.scalars(select(Person).where(Person.name == "陈静")).one().phone
+    call = TwilioCall(flask_poster(app.test_client()), "CA121", worker_phone)
+    assert "查看分配给您的问题，请按3" in said(call.start())
+    heard = said(call.press("3"))
+    item = f"第{spell(first)}号问题，环境卫生，等待接单。"
+    assert heard.startswith(f"分配给您的待办问题有2个。 | {item} | 居民说：三号楼垃圾桶满了")
+    assert "您去现场核实，请按1" in heard
+    heard = said(call.press("#"))
+    assert heard.startswith(f"第{spell(second)}号问题，环境卫生，正在处理。") and "已经处理好，请按1" in heard
+    assert "分配给您的问题就是这些" in said(call.press("#"))
+
+
+def test_staff_accepting_from_the_hotline_moves_the_report_on(app: Any, demo: dict[str, Person]) -> None:
+    """A grid worker presses 3 then 1 on a new report: it is theirs to verify, as if they took the call-back."""
+    app.config["CLOCK"] = lambda: THURSDAY
+    number = file_directly(app, demo["resident"].phone, "陈静", "new", timedelta(hours=1))
+    with app.extensions["gridline.sessions"]() as s:
+        worker_phone = s.scalars(select(Person).where(Person.name == "陈静")).one().phone
+    call = TwilioCall(flask_poster(app.test_client()), "CA122", worker_phone)
+    call.start()
+    call.press("3")
+    assert said(call.press("1")).startswith("已经记下。 | 分配给您的问题就是这些。")
+    with app.extensions["gridline.sessions"]() as s:
+        assert s.get(Report, number).state == "verifying"
