@@ -113,6 +113,7 @@ class Bench:
         with self.sessions() as session:
             recording = session.get(Recording, recording_id)
             assert recording is not None
+            assert recording.report is not None
             assert recording.report.transcript_status == "done", recording.report.transcript_error
         return elapsed
 

@@ -54,7 +54,7 @@ def building_numbers(session: Session) -> frozenset[str]:
     return frozenset(session.scalars(select(Building.number)))
 
 
-def _responders(session: Session) -> list[Person]:
+def responders(session: Session) -> list[Person]:
     """Everybody a report can be routed to; a community has dozens, so load them all."""
     query = select(Person).where(Person.role.in_((GRID_WORKER, GRID_LEADER, STAFF))).order_by(Person.id)
     return list(session.scalars(query))
@@ -62,17 +62,17 @@ def _responders(session: Session) -> list[Person]:
 
 def assign_report(session: Session, grid: Grid | None) -> tuple[Person | None, str]:
     """The assignee for a new report in grid (None when the grid is unknown) and the rule used."""
-    return routing.assign(grid, _responders(session))
+    return routing.assign(grid, responders(session))
 
 
 def on_duty_target(session: Session, grid: Grid | None) -> Person | None:
     """The grid leader to ring about an urgent report now; None means ring DUTY_PHONE."""
-    return routing.on_duty_target(grid, _responders(session))
+    return routing.on_duty_target(grid, responders(session))
 
 
 def grid_worker_for(session: Session, grid: Grid) -> Person | None:
     """The grid worker a caller reaches with menu key 0 (micro-grid's own, else the parent's)."""
-    return routing.grid_worker(grid, _responders(session))
+    return routing.grid_worker(grid, responders(session))
 
 
 def reassign_upward(session: Session, report: Report) -> tuple[Person | None, str]:
@@ -81,7 +81,7 @@ def reassign_upward(session: Session, report: Report) -> tuple[Person | None, st
     Sets the report's assignee and assignment_rule when somebody is found (the caller commits);
     returns (None, "unassigned") and leaves the report alone when nobody is above.
     """
-    person, rule = routing.next_up(report.grid, _responders(session), report.assignee)
+    person, rule = routing.next_up(report.grid, responders(session), report.assignee)
     if person is not None:
         report.assignee = person
         report.assignment_rule = rule

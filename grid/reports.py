@@ -8,12 +8,14 @@ loser again (telephony.voice._committed), and then it finds the winner's rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from grid import registry
+from grid import lifecycle, registry
 from grid.models import Call, Grid, Person, Recording, Report
+from grid.timeline import Actor, record
 from ivr_flows.categories import is_urgent
 
 
@@ -39,22 +41,66 @@ class Facts:
     category: str
     building: str
     language: str
+    add_to: int | None = None  # the caller chose to add their voice to this open report
 
     @classmethod
     def from_state(cls, state: dict[str, object]) -> Facts:
-        return cls(str(state.get("category", "other")), str(state.get("building", "")), str(state.get("lang", "zh-CN")))
+        add_to = state.get("add_to")
+        return cls(
+            str(state.get("category", "other")), str(state.get("building", "")), str(state.get("lang", "zh-CN")),
+            int(str(add_to)) if add_to else None,
+        )
+
+
+@dataclass(frozen=True)
+class Filing:
+    """Deployment rules for filing: which categories are urgent, the duplicate window, and now."""
+
+    urgent_categories: tuple[str, ...]
+    duplicate_window: timedelta
+    now: datetime
+
+
+def open_duplicate(session: Session, grid_id: int | None, category: str, since: datetime) -> Report | None:
+    """The oldest open report in this micro-grid and category filed since `since`, if any."""
+    if grid_id is None:
+        return None
+    query = (
+        select(Report)
+        .where(Report.grid_id == grid_id, Report.category == category, Report.created_at >= since,
+               Report.state.in_(lifecycle.OPEN), Report.duplicate_of_id.is_(None))
+        .order_by(Report.id)
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def _addition(session: Session, call: Call, facts: Facts) -> Report | None:
+    """The open report the caller chose to add their voice to (None: file a report of their own)."""
+    if facts.add_to is None:
+        return None
+    report = session.get(Report, facts.add_to)
+    return report if report is not None and report.state in lifecycle.OPEN else None
 
 
 def file_report(
     session: Session,
     call: Call,
     facts: Facts,
-    urgent_categories: tuple[str, ...],
+    rules: Filing,
     recording_sid: str = "",
     recording_url: str = "",
     duration: int | None = None,
 ) -> Filed:
-    """Get or create the call's report (routed to its assignee) and attach the recording."""
+    """Get or create the call's report (routed to its assignee) and attach the recording.
+
+    A caller who chose to add their voice to an open report files no report: the recording
+    joins that report as an "addition". A new report in the same micro-grid and category as an
+    open one within the duplicate window is linked to it as a possible duplicate.
+    """
+    addition = _addition(session, call, facts)
+    if addition is not None:
+        return _attach(session, call, addition, "addition", rules, recording_sid, recording_url, duration)
     report = session.scalar(select(Report).where(Report.call_id == call.id))
     new_report = report is None
     if report is None:
@@ -69,14 +115,20 @@ def file_report(
             reporter_phone=call.from_number,
             language=facts.language,
             category=category,
-            urgent=is_urgent(category, urgent_categories),
+            urgent=is_urgent(category, rules.urgent_categories),
             building=building or (reporter.household.building if reporter and reporter.household else ""),
             grid_id=grid.id if grid else None,
             assignee_id=assignee.id if assignee else None,
             assignment_rule=rule,
+            created_at=rules.now,
+            state_changed_at=rules.now,
         )
+        twin = open_duplicate(session, report.grid_id, category, rules.now - rules.duplicate_window)
+        report.possible_duplicate_of_id = twin.id if twin is not None else None
         session.add(report)
         session.flush()  # its number is read back to the caller
+        note = f"possible duplicate of report {twin.id}" if twin is not None else ""
+        record(session, report, "filed", rules.now, Actor.of(reporter, "voice"), note, to_state=report.state)
     recording = None
     if recording_sid:
         recording = session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
@@ -84,3 +136,19 @@ def file_report(
             recording = Recording(recording_sid=recording_sid, report_id=report.id, url=recording_url, duration=duration)
             session.add(recording)
     return Filed(report, recording, new_report)
+
+
+def _attach(
+    session: Session, call: Call, report: Report, kind: str, rules: Filing, recording_sid: str, recording_url: str,
+    duration: int | None,
+) -> Filed:
+    recording = None
+    if recording_sid:
+        recording = session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
+        if recording is None:
+            recording = Recording(recording_sid=recording_sid, report_id=report.id, url=recording_url,
+                                  duration=duration, kind=kind)
+            session.add(recording)
+            caller = session.get(Person, call.person_id) if call.person_id else None
+            record(session, report, "note", rules.now, Actor.of(caller, "voice"), "another caller added their voice")
+    return Filed(report, recording, False)

@@ -36,6 +36,7 @@ class CallInfo:
     from_number: str
     to_number: str
     status: str
+    answered_by: str = ""  # answering-machine detection: human, machine_start, machine_end_beep, fax, unknown
 
 
 def call_info(form: Mapping[str, str]) -> CallInfo:
@@ -44,6 +45,7 @@ def call_info(form: Mapping[str, str]) -> CallInfo:
         from_number=form.get("From", ""),
         to_number=form.get("To", ""),
         status=form.get("CallStatus", ""),
+        answered_by=form.get("AnsweredBy", ""),
     )
 
 

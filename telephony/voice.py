@@ -14,15 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grid import registry
-from grid.models import Call, CallBack
+from grid.models import Call, CallAttempt, CallBack, Recording
 from grid.phones import InvalidPhone, mask, normalise
 from grid.reports import Facts, file_report
-from ivr_flows import hotline, verification
+from ivr_flows import hotline
 from ivr_flows.actions import Start
-from telephony import database, effects, inputs, twiml
+from telephony import database, effects, flow_host, inputs, twiml
 from telephony.flow_host import AfterCommit, StepResult, get_or_create_call, run_step
 from telephony.signature import twilio_signed
-from worker.callbacks import MISSED_CALL_RETURN
+from worker import outcomes
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/twilio/voice")
@@ -133,9 +133,20 @@ def recording() -> Response:
         call = session.scalar(select(Call).where(Call.call_sid == event.call_sid))
         if call is None or not event.recording_sid:
             return NO_CONTENT
+        known = session.scalar(select(Recording).where(Recording.recording_sid == event.recording_sid))
+        state = call.flow_state or {}
+        if known is None and (state.get("flow") != hotline.FLOW or state.get("note")):
+            # A voice note (on a call-back, or a worker's note from the hotline's staff menu): its
+            # <Record> action files it, the answer it belongs to already recorded; no report here.
+            log.info("recording %s on call %s is not a report", event.recording_sid, call.call_sid)
+            return NO_CONTENT
+        if known is not None and known.kind != "report":
+            known.status, known.duration = event.status, event.duration or known.duration
+            return StepResult("", effects.claim_transcription(known)) if event.status == "completed" else NO_CONTENT
         facts = Facts.from_state(call.flow_state or {})
         filed = file_report(
-            session, call, facts, settings.urgent_categories, event.recording_sid, event.recording_url, event.duration
+            session, call, facts, effects.filing_rules(settings), event.recording_sid, event.recording_url,
+            event.duration,
         )
         rec = filed.recording
         if rec is None:
@@ -144,7 +155,7 @@ def recording() -> Response:
         rec.duration = event.duration or rec.duration
         if event.status == "completed":
             return StepResult("", effects.claim_transcription(rec))
-        if rec.transcription_enqueued:
+        if rec.transcription_enqueued or rec.kind != "report":  # an addition without audio: the report stands
             return NO_CONTENT
         report = filed.report
         report.transcript_status = "unavailable"
@@ -155,20 +166,39 @@ def recording() -> Response:
     return _committed(work)
 
 
+def _attempt(session: Session, callback_id: int, number: int, call_sid: str) -> CallAttempt | None:
+    """The attempt a webhook is about (its number is in the URL we gave Twilio); it learns its CallSid."""
+    attempt = session.scalar(
+        select(CallAttempt).where(CallAttempt.callback_id == callback_id, CallAttempt.number == number)
+    )
+    if attempt is not None and not attempt.call_sid and call_sid:
+        attempt.call_sid = call_sid
+    return attempt
+
+
 @bp.post("/outbound")
 @twilio_signed
 def outbound() -> Response:
-    """Twilio fetches this when a call-back is answered: start the flow for its purpose."""
+    """Twilio fetches this when a call-back is answered: start the flow for its purpose.
+
+    With answering-machine detection, AnsweredBy says who picked up: a machine gets a short
+    message with the duty number (the status callback then counts the attempt as not reached).
+    """
     settings = current_app.config["SETTINGS"]
     callback_id = request.args.get("callback", type=int, default=0)
+    attempt_no = request.args.get("attempt", type=int, default=0)
     info = inputs.call_info(request.form)
 
     def work(session: Session) -> StepResult:
         callback = session.get(CallBack, callback_id)
         if callback is None:
             return StepResult(twiml.hangup_only())
-        flow = hotline if callback.purpose == MISSED_CALL_RETURN else verification
-        state = {**flow.new_state(callback.language), "callback_id": callback.id}
+        attempt = _attempt(session, callback_id, attempt_no, info.call_sid)
+        if attempt is not None and info.answered_by:
+            attempt.answered_by = info.answered_by
+        if outcomes.classify("completed", info.answered_by, "x") == outcomes.MACHINE:
+            log.info("call-back %s reached an answering machine; leaving the duty number", callback_id)
+            return StepResult(flow_host.machine_twiml(session, settings, callback))
         call = get_or_create_call(
             session,
             info.call_sid,
@@ -176,9 +206,8 @@ def outbound() -> Response:
             from_number=info.to_number,  # the person we called is the "caller" of the flow
             to_number=info.from_number,
             person_id=callback.person_id,
-            flow_state=state,
+            flow_state=flow_host.new_outbound_state(callback),
         )
-        callback.call_sid = callback.call_sid or info.call_sid
         return run_step(session, settings, call, 0, Start())
 
     return _committed(work)
@@ -187,17 +216,26 @@ def outbound() -> Response:
 @bp.post("/status")
 @twilio_signed
 def status() -> Response:
-    """Outbound call status callbacks. Repeats and late arrivals never move a final state back."""
+    """Outbound call status callbacks: the attempt's outcome, then retry, escalate or close.
+
+    Repeats and late arrivals never move anything twice (worker.outcomes.call_ended).
+    """
+    settings = current_app.config["SETTINGS"]
     event = inputs.call_status_event(request.form)
     callback_id = request.args.get("callback", type=int, default=0)
+    attempt_no = request.args.get("attempt", type=int, default=0)
 
     def work(session: Session) -> StepResult:
-        callback = session.get(CallBack, callback_id)
         call = session.scalar(select(Call).where(Call.call_sid == event.call_sid))
         if call is not None and call.status not in FINAL_STATUSES:
             call.status = event.status
-        if callback is not None and callback.status not in FINAL_STATUSES and event.status in FINAL_STATUSES:
-            callback.status = event.status
-        return NO_CONTENT
+        callback = session.get(CallBack, callback_id)
+        attempt = _attempt(session, callback_id, attempt_no, event.call_sid)
+        if callback is None or attempt is None:
+            return NO_CONTENT
+        follow = outcomes.call_ended(
+            session, settings, callback, attempt, event.status, event.answered_by, effects.now()
+        )
+        return StepResult("", effects.follow_ups(follow))
 
     return _committed(work)

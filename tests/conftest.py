@@ -111,6 +111,8 @@ def settings(database_url: str, redis_conn: Redis, tmp_path: Path) -> Settings:
         redis_url=_redis_url(redis_conn),
         duty_phone="+8657188881234",
         instance_dir=tmp_path / "instance",
+        # Pacing is tested in test_pacing.py and measured in bench/; here it would only add sleeps.
+        outbound_cps=1000.0,
     )
 
 

@@ -53,7 +53,7 @@ def test_call_back_due_in_quiet_hours_waits_for_eight_in_the_morning(
         callback = s.scalars(select(CallBack)).one()
         assert callback.scheduled_for.replace(tzinfo=UTC) == NEXT_MORNING and callback.status == "scheduled"
     assert twilio_api.calls == []
-    scheduled = ScheduledJobRegistry(queue=Queue("gridline", connection=redis_conn))
+    scheduled = ScheduledJobRegistry(queue=Queue("outbound", connection=redis_conn))
     assert [scheduled.get_scheduled_time(j).replace(tzinfo=UTC) for j in scheduled.get_job_ids()] == [NEXT_MORNING]
 
 
@@ -98,16 +98,19 @@ def test_not_my_area_reassigns_upward_and_calls_the_next_person(
     assert [c["To"] for c in twilio_api.calls][1:] == [leader_phone]
 
 
-def test_invalid_number_is_recorded_as_a_failed_attempt_with_twilio_code(
+def test_invalid_number_is_recorded_as_a_failed_attempt_and_the_grid_leader_is_rung(
     app: Any, worker_ctx: Any, twilio_api: Any, redis_conn: Any, resident: Person
 ) -> None:
-    """A 400 from Twilio (e.g. invalid number) fails the call-back with the error, no retry storm."""
+    """A 400 from Twilio (invalid number) fails the call-back with Twilio's code, no retry storm; the
+    report is not stuck: the next rung up (the grid leader) is called instead."""
     twilio_api.fail_calls = [400]
     report_and_work(app, worker_ctx, twilio_api, redis_conn, resident.phone, ["1", "2"], DAY)
     with app.extensions["gridline.sessions"]() as s:
-        callback = s.scalars(select(CallBack)).one()
-        assert callback.status == "failed" and "Twilio error 21211" in callback.last_error and callback.attempts == 1
-    assert twilio_api.calls == []
+        failed, escalation = s.scalars(select(CallBack).order_by(CallBack.id)).all()
+        assert failed.status == "failed" and "Twilio error 21211" in failed.last_error and failed.attempts == 1
+        assert escalation.purpose == "escalation" and escalation.person.role == "grid_leader"
+        leader_phone = escalation.to_number
+    assert [c["To"] for c in twilio_api.calls] == [leader_phone]
 
 
 def test_server_error_is_retried_by_rq_and_then_placed_once(
@@ -120,7 +123,7 @@ def test_server_error_is_retried_by_rq_and_then_placed_once(
         callback = s.scalars(select(CallBack)).one()
         assert callback.status == "scheduled" and "HTTP 500" in callback.last_error
     # RQ scheduled the retry; run it now as its scheduler would
-    queue = job_queue(redis_conn)
+    queue = job_queue(redis_conn, "outbound")
     registry = ScheduledJobRegistry(queue=queue)
     assert len(registry.get_job_ids()) == 1
     for job_id in registry.get_job_ids():
@@ -139,7 +142,7 @@ def test_redis_flushed_before_the_call_back_ran_the_sweeper_restores_it_once(
     report_and_work(app, worker_ctx, twilio_api, redis_conn, resident.phone, ["1", "2"], NIGHT)
     redis_conn.flushdb()
     worker_ctx.clock = lambda: NEXT_MORNING
-    assert sweep() == {"transcriptions": 0, "reports": 0, "callbacks": 1}
+    assert sweep() == {"transcriptions": 0, "reports": 0, "callbacks": 1, "escalations": 0, "settled": 0}
     assert sweep()["callbacks"] == 0  # already on the queue: not twice
     SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
     sweep()
@@ -195,7 +198,7 @@ def test_report_transcribed_but_never_routed_is_routed_by_the_sweeper(
         report = s.scalars(select(Report)).one()
         report.transcript_status, report.transcript_error = "unavailable", "worker died"
         s.commit()
-    assert sweep() == {"transcriptions": 0, "reports": 1, "callbacks": 1}
-    assert sweep() == {"transcriptions": 0, "reports": 0, "callbacks": 0}
+    assert sweep() == {"transcriptions": 0, "reports": 1, "callbacks": 1, "escalations": 0, "settled": 0}
+    assert sweep() == {"transcriptions": 0, "reports": 0, "callbacks": 0, "escalations": 0, "settled": 0}
     SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
     assert len(twilio_api.calls) == 1

@@ -93,8 +93,8 @@ def test_a_phone_call_becomes_a_transcribed_routed_report_and_the_worker_accepts
     placed = twilio_api.calls[0]
     assert len(twilio_api.calls) == 1
     assert placed["To"] == worker_phone and placed["From"] == app.config["SETTINGS"].twilio_number
-    assert placed["Url"] == f"{PUBLIC_BASE_URL}/twilio/voice/outbound?callback={callback.id}"
-    assert placed["StatusCallback"] == f"{PUBLIC_BASE_URL}/twilio/voice/status?callback={callback.id}"
+    assert placed["Url"] == f"{PUBLIC_BASE_URL}/twilio/voice/outbound?callback={callback.id}&attempt=1"
+    assert placed["StatusCallback"] == f"{PUBLIC_BASE_URL}/twilio/voice/status?callback={callback.id}&attempt=1"
 
     # Twilio's side of the answered call-back
     worker_call = Call(post, placed["Sid"], app.config["SETTINGS"].twilio_number, to_number=worker_phone)
@@ -112,5 +112,5 @@ def test_a_phone_call_becomes_a_transcribed_routed_report_and_the_worker_accepts
     with sessions() as s:
         report = s.get(Report, number)
         assert report.verification_answer == "accepted" and report.state == "verifying"
-        assert s.get(CallBack, callback.id).status == "completed"
+        assert s.get(CallBack, callback.id).status == "done"  # answered: nothing rings again
         assert s.get(CallBack, callback.id).answer == "accepted"

@@ -6,18 +6,25 @@ Shared by the web process (a caller's silence, a worker's "not my area") and the
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
+from redis import Redis
 from rq import Queue, Retry
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from grid import registry
+from grid import lifecycle, registry
 from grid.models import RESIDENT, CallBack, Person, Report, as_utc
 from grid.phones import mask
 from grid.quiet_hours import Window, call_time
 from telephony.config import Settings, parse_quiet_hours
+from worker.queues import OUTBOUND_QUEUE, job_queue
+
+if TYPE_CHECKING:
+    from worker.loop import FollowUps
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +36,22 @@ STAFF_QUESTION = "staff_question"  # staff asked: a free-text question, yes/no +
 MISSED_CALL_RETURN = "missed_call_return"  # a caller who gave no input: the hotline, calling back
 ESCALATION = "escalation"  # an overdue or unanswered report: the next rung up is asked to take it
 PURPOSES = (WORKER_VERIFICATION, WORKER_FOLLOW_UP, RESIDENT_CONFIRMATION, STAFF_QUESTION, MISSED_CALL_RETURN, ESCALATION)
+
+
+# The report states in which a call-back still has something to ask; once the report moved on
+# (answered on another call, by SMS or from the dashboard) ringing would only confuse people.
+_STILL_ASKING = {
+    WORKER_VERIFICATION: frozenset({lifecycle.NEW}),
+    WORKER_FOLLOW_UP: frozenset({lifecycle.NEW, lifecycle.VERIFYING, lifecycle.CONFIRMED, lifecycle.DISPATCHED}),
+    ESCALATION: frozenset({lifecycle.NEW, lifecycle.VERIFYING, lifecycle.CONFIRMED, lifecycle.DISPATCHED}),
+    RESIDENT_CONFIRMATION: frozenset({lifecycle.AWAITING_CHECK}),
+}
+
+
+def still_needed(callback: CallBack) -> bool:
+    """Does the call-back's question still fit its report? (Staff questions always do.)"""
+    wanted = _STILL_ASKING.get(callback.purpose)
+    return wanted is None or callback.report is None or callback.report.state in wanted
 
 
 def quiet_window(settings: Settings, person: Person | None) -> Window:
@@ -161,14 +184,44 @@ def schedule_verification(session: Session, settings: Settings, report: Report, 
     )
 
 
+def job_id(callback: CallBack) -> str:
+    """One job per attempt: a retry is a new job, a repeat of the same attempt is not."""
+    return f"callback-{callback.id}-{callback.attempts}"
+
+
 def enqueue(queue: Queue, callback: CallBack, now: datetime) -> None:
-    """Put the placement job on RQ: at once when due, else at its time (RQ's scheduler)."""
+    """Put the placement job on RQ: at once when due, else at its time (RQ's scheduler).
+
+    `queue` is any queue on the right Redis; placement always goes to the outbound queue.
+    """
     from worker.outbound import place_call_back
 
-    job_id = f"callback-{callback.id}-{callback.attempts}"
-    kwargs = {"job_id": job_id, "job_timeout": 60, "retry": Retry(max=5, interval=[5, 15, 60, 120, 300])}
+    outbound = job_queue(queue.connection, OUTBOUND_QUEUE)
+    kwargs = {"job_id": job_id(callback), "job_timeout": 90, "retry": Retry(max=5, interval=[5, 15, 60, 120, 300])}
     due = as_utc(callback.scheduled_for)
     if due <= now:
-        queue.enqueue(place_call_back, callback.id, **kwargs)
+        outbound.enqueue(place_call_back, callback.id, **kwargs)
     else:
-        queue.enqueue_at(due, place_call_back, callback.id, **kwargs)
+        outbound.enqueue_at(due, place_call_back, callback.id, **kwargs)
+
+
+def enqueue_later(conn: Redis, callback_id: int, delay: timedelta) -> None:
+    """Look at a due call-back again after `delay` (all lines busy, or pacing says not yet)."""
+    from worker.outbound import place_call_back
+
+    job_queue(conn, OUTBOUND_QUEUE).enqueue_in(
+        delay, place_call_back, callback_id, job_id=f"callback-{callback_id}-later-{uuid.uuid4().hex[:8]}",
+        job_timeout=90, retry=Retry(max=5, interval=[5, 15, 60, 120, 300]),
+    )
+
+
+def enqueue_follow_ups(conn: Redis, follow: FollowUps, now: datetime) -> None:
+    """After a commit: queue the call-backs and texts the loop asked for."""
+    from worker.messaging import send_sms
+
+    queue = job_queue(conn)
+    for callback in follow.callbacks:
+        enqueue(queue, callback, now)
+    for to, body in follow.messages:
+        queue.enqueue(send_sms, to, body, job_timeout=60, description=f"SMS to {mask(to)}",
+                      retry=Retry(max=3, interval=[10, 60, 300]))

@@ -4,9 +4,10 @@ from __future__ import annotations
 from redis import Redis
 from rq import Queue
 
-DEFAULT_QUEUE = "gridline"  # call-backs, SMS, dispatch, the sweep: short jobs, forked work horses
+DEFAULT_QUEUE = "gridline"  # SMS, dispatch, the sweep: short jobs, forked work horses
+OUTBOUND_QUEUE = "outbound"  # call-back placement: paced to OUTBOUND_CPS, so it may wait a moment
 TRANSCRIPTION_QUEUE = "transcription"  # speech recognition: one warm process holding the models
-QUEUE_NAMES = (DEFAULT_QUEUE, TRANSCRIPTION_QUEUE)
+QUEUE_NAMES = (DEFAULT_QUEUE, OUTBOUND_QUEUE, TRANSCRIPTION_QUEUE)
 
 
 def connect(redis_url: str) -> Redis:

@@ -2,6 +2,8 @@
 
 A report whose recording cannot be transcribed is never lost: it is kept with
 transcript_status "unavailable", the reason, and needs_listening set, and the follow-up still runs.
+Voice notes (a worker's site note, a resident's reason, an answer to a staff question) go through
+the same job; their transcript is stored on the recording and nothing follows up.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from redis import Redis
 from rq import Queue, Retry, get_current_job
 from rq.job import Job, JobStatus
 
-from grid.models import Recording, Report
+from grid.models import REPORT_AUDIO, CallBack, Recording, Report
 from worker.asr import Transcriber
 from worker.audio import BadAudio, RecordingUnavailable, decode_to_pcm, download_recording
 from worker.context import WorkerContext, current
@@ -61,10 +63,12 @@ def enqueue_transcription(queue: Queue, recording_id: int) -> Job:
 
 @dataclass(frozen=True)
 class _Work:
-    report_id: int
+    recording_id: int
+    report_id: int | None
     url: str
     language: str
     final: bool  # the transcript was already final: nothing to do but the follow-up
+    note: bool  # a voice note: the transcript is stored on the recording, no follow-up
 
 
 def transcribe_recording(recording_id: int) -> None:
@@ -83,11 +87,11 @@ def transcribe_recording(recording_id: int) -> None:
         except Exception as exc:
             if not _last_try():
                 raise
-            _store(ctx, work.report_id, _unavailable(f"transcription failed: {type(exc).__name__}: {exc}"))
-            _follow_up(work.report_id)
+            _store(ctx, work, _unavailable(f"transcription failed: {type(exc).__name__}: {exc}"))
+            _follow_up(work)
             raise
-        _store(ctx, work.report_id, fields)
-    _follow_up(work.report_id)
+        _store(ctx, work, fields)
+    _follow_up(work)
 
 
 def _load(ctx: WorkerContext, recording_id: int) -> _Work | None:
@@ -97,7 +101,17 @@ def _load(ctx: WorkerContext, recording_id: int) -> _Work | None:
             log.warning("recording %s does not exist; nothing to transcribe", recording_id)
             return None
         report = recording.report
-        return _Work(report.id, recording.url, report.language, report.transcript_status in FINAL_STATUSES)
+        note = recording.kind != REPORT_AUDIO
+        if note:
+            callback = session.get(CallBack, recording.callback_id) if recording.callback_id else None
+            language = callback.language if callback else (report.language if report else ctx.settings.default_language)
+            final = recording.transcript_status in FINAL_STATUSES
+        elif report is None:
+            log.warning("recording %s belongs to no report; nothing to transcribe", recording_id)
+            return None
+        else:
+            language, final = report.language, report.transcript_status in FINAL_STATUSES
+        return _Work(recording.id, report.id if report else None, recording.url, language, final, note)
 
 
 def _transcribe(ctx: WorkerContext, work: _Work) -> dict[str, Any]:
@@ -139,22 +153,32 @@ def _unavailable(reason: str) -> dict[str, Any]:
     return {"transcript_status": UNAVAILABLE, "transcript_error": reason, "needs_listening": True}
 
 
-def _store(ctx: WorkerContext, report_id: int, fields: dict[str, Any]) -> None:
+_NOTE_FIELDS = ("transcript_status", "transcript_text", "transcript_error")
+
+
+def _store(ctx: WorkerContext, work: _Work, fields: dict[str, Any]) -> None:
     """Write the outcome unless another run already made the transcript final (first one wins)."""
     with ctx.sessions() as session:
-        report = session.get(Report, report_id)
-        if report is None or report.transcript_status in FINAL_STATUSES:
+        target: Report | Recording | None
+        if work.note:
+            target = session.get(Recording, work.recording_id)
+            fields = {k: v for k, v in fields.items() if k in _NOTE_FIELDS}
+        else:
+            target = session.get(Report, work.report_id)
+        if target is None or target.transcript_status in FINAL_STATUSES:
             return
         for name, value in fields.items():
-            setattr(report, name, value)
+            setattr(target, name, value)
         session.commit()
-    log.info("report %s transcript %s %s", report_id, fields["transcript_status"], fields.get("transcript_error", ""))
+    what = f"note {work.recording_id}" if work.note else f"report {work.report_id}"
+    log.info("%s transcript %s %s", what, fields["transcript_status"], fields.get("transcript_error", ""))
 
 
-def _follow_up(report_id: int) -> None:
+def _follow_up(work: _Work) -> None:
     from worker.dispatch import report_ready
 
-    report_ready(report_id)
+    if not work.note and work.report_id is not None:
+        report_ready(work.report_id)
 
 
 def _last_try() -> bool:
