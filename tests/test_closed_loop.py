@@ -252,3 +252,19 @@ def test_overdue_report_escalates_to_the_leader_then_to_staff(loop: Loop) -> Non
     loop.advance(timedelta(minutes=30))
     assert report(loop, number).escalation_level == 2
     assert STAFF_ON_DUTY in [c["To"] for c in loop.pending_calls()]
+
+
+def test_urgent_report_at_night_rings_staff_every_five_minutes_then_escalates(loop: Loop) -> None:
+    """'An elderly person needs help' at 23:00: the leader on duty is rung at once and again 5 minutes
+    later; after two misses community staff on duty are rung, all in the night."""
+    relaxed(loop, deadline_accept_minutes=24 * 60)
+    loop.at(shanghai(1, 23))
+    file(loop, keys=("1", "5"))
+    loop.ring_out(only_pending(loop, LEADER))
+    loop.advance(timedelta(minutes=4))
+    assert loop.pending_calls() == []
+    loop.advance(MIN)
+    loop.ring_out(only_pending(loop, LEADER))
+    loop.work()
+    assert [c["To"] for c in loop.pending_calls()] == [STAFF_ON_DUTY]
+    assert loop.now < shanghai(2, 0)  # still the same night
