@@ -61,18 +61,25 @@ class Filing:
     now: datetime
 
 
+def open_by_category(session: Session, grid_id: int, since: datetime) -> dict[str, int]:
+    """category -> the oldest open report in the micro-grid filed since `since`: what a caller with
+    the same problem is offered to add their voice to, and what a new report is linked to."""
+    query = (
+        select(Report.category, Report.id)
+        .where(Report.grid_id == grid_id, Report.created_at >= since, Report.state.in_(lifecycle.OPEN),
+               Report.duplicate_of_id.is_(None))
+        .order_by(Report.id)
+    )
+    found: dict[str, int] = {}
+    for category, number in session.execute(query):
+        found.setdefault(category, number)
+    return found
+
+
 def open_duplicate(session: Session, grid_id: int | None, category: str, since: datetime) -> Report | None:
     """The oldest open report in this micro-grid and category filed since `since`, if any."""
-    if grid_id is None:
-        return None
-    query = (
-        select(Report)
-        .where(Report.grid_id == grid_id, Report.category == category, Report.created_at >= since,
-               Report.state.in_(lifecycle.OPEN), Report.duplicate_of_id.is_(None))
-        .order_by(Report.id)
-        .limit(1)
-    )
-    return session.scalar(query)
+    number = open_by_category(session, grid_id, since).get(category) if grid_id is not None else None
+    return session.get(Report, number) if number is not None else None
 
 
 def _addition(session: Session, call: Call, facts: Facts) -> Report | None:

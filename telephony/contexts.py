@@ -27,6 +27,7 @@ from grid.models import (
     Report,
     as_utc,
 )
+from grid.reports import open_by_category
 from ivr_flows.hotline_context import AssignedReport, HotlineContext, ReportSummary
 from ivr_flows.outbound import OutboundContext, ReportBrief
 from telephony.config import Settings
@@ -95,23 +96,6 @@ def _assigned(session: Session, person: Person) -> tuple[AssignedReport, ...]:
     return tuple(
         AssignedReport(r.id, r.category, r.urgent, r.state, _transcript(r)) for r in session.scalars(query)
     )
-
-
-def open_by_category(session: Session, grid_id: int, since: datetime) -> dict[str, int]:
-    """category -> the oldest open report in the micro-grid filed since `since` (a caller with the
-    same problem may add their voice to it instead of filing another)."""
-    query = (
-        select(Report.category, Report.id)
-        .where(
-            Report.grid_id == grid_id, Report.created_at >= since, Report.state.in_(lifecycle.OPEN),
-            Report.duplicate_of_id.is_(None),
-        )
-        .order_by(Report.id)
-    )
-    found: dict[str, int] = {}
-    for category, number in session.execute(query):
-        found.setdefault(category, number)
-    return found
 
 
 def hotline_context(session: Session, settings: Settings, call: Call, now: datetime | None = None) -> HotlineContext:
