@@ -268,3 +268,22 @@ def test_urgent_report_at_night_rings_staff_every_five_minutes_then_escalates(lo
     loop.work()
     assert [c["To"] for c in loop.pending_calls()] == [STAFF_ON_DUTY]
     assert loop.now < shanghai(2, 0)  # still the same night
+
+
+def test_resident_never_reached_gets_a_text_and_the_report_closes_unreachable(loop: Loop) -> None:
+    """The resident misses the confirmation call four times: an SMS, then closed as unreachable."""
+    number = file(loop)
+    loop.answer(only_pending(loop, WORKER), "1")
+    loop.advance(timedelta(hours=2))
+    loop.answer(only_pending(loop, WORKER), "1", note="site")
+    loop.advance(timedelta(hours=24))
+    loop.answer(only_pending(loop, WORKER), "1", note="done")
+    loop.work()
+    for delay in (timedelta(0), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2)):
+        loop.advance(delay)
+        loop.ring_out(only_pending(loop, RESIDENT))
+    loop.work()
+    closed = report(loop, number)
+    assert closed.state == "closed_unreachable" and closed.rating is None
+    assert [m["To"] for m in loop.twilio_api.messages if "没能打通" in m["Body"] or "没有打通" in m["Body"]] == [RESIDENT]
+    assert loop.pending_calls() == []
