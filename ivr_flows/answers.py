@@ -10,6 +10,9 @@ NOT_YET = "not_yet"  # worker: not visited / not handled yet
 HANDLED = "handled"  # worker: done
 SOLVED = "solved"  # resident: it is fixed
 NOT_SOLVED = "not_solved"  # resident: it is not fixed (reopens)
+PICKED_UP = "picked_up"  # a caller we rang back used the hotline menu: reached
 YES = "yes"  # staff question
 NO = "no"
-ANSWERS = (ACCEPTED, NOT_MY_AREA, NO_ANSWER, CONFIRMED, UNFOUNDED, NOT_YET, HANDLED, SOLVED, NOT_SOLVED, YES, NO)
+ANSWERS = (
+    ACCEPTED, NOT_MY_AREA, NO_ANSWER, CONFIRMED, UNFOUNDED, NOT_YET, HANDLED, SOLVED, NOT_SOLVED, PICKED_UP, YES, NO,
+)

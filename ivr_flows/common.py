@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ivr_flows.actions import Action, Effect, Gather, Hangup, Pause, QueueCallBack, Say, Turn
+from ivr_flows.actions import Action, Effect, Gather, Hangup, Pause, QueueCallBack, RecordAnswer, Say, Turn
+from ivr_flows.answers import NO_ANSWER
 
 MAX_SILENCES = 2  # re-prompt twice; the third silence ends the call politely
 MAX_STEPS_PER_REQUEST = 8  # loop guard for hosts that feed effect results back in
@@ -35,5 +36,11 @@ def silence(
 
 
 def callback_on_silence(state: dict[str, Any], reprompt: tuple[Action, ...]) -> Turn:
-    """Inbound silence ladder: after the last re-prompt the community owes the caller a call."""
+    """Inbound silence ladder: after the last re-prompt the community owes the caller a call.
+
+    On a call that already is the community calling back (state "returning"), silence is an
+    unanswered attempt instead: the call-back's own retry schedule rings again, no second call-back.
+    """
+    if state.get("returning"):
+        return silence(state, reprompt, (Say("will_call_back"),), (RecordAnswer(NO_ANSWER),))
     return silence(state, reprompt, (Say("will_call_back"),), (QueueCallBack("missed_call_return"),))

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ivr_flows import assigned, catalog, reporting, status
-from ivr_flows.actions import Dial, DialEnded, Digits, Hangup, Input, NoInput, Say, Start, Turn
+from ivr_flows import answers, assigned, catalog, reporting, status
+from ivr_flows.actions import Dial, DialEnded, Digits, Hangup, Input, NoInput, RecordAnswer, Say, Start, Turn
 from ivr_flows.common import callback_on_silence, evolve
 from ivr_flows.hotline_context import AssignedReport, HotlineContext, ReportSummary
 from ivr_flows.main_menu import main_menu_actions, to_main_menu
@@ -36,7 +36,11 @@ def step(state: dict[str, Any], event: Input, ctx: HotlineContext) -> Turn:
     handler = _NODES.get(node)
     if handler is None:  # ended, or a state from an older version: close cleanly
         return Turn(state, (Say("goodbye"), Hangup()))
-    return handler(state, event, ctx)
+    turn = handler(state, event, ctx)
+    if state.get("returning") and isinstance(event, Digits) and not state.get("picked_up"):
+        # The caller we rang back is using the line: the call-back reached them (no retry).
+        return Turn({**turn.state, "picked_up": True}, turn.actions, (RecordAnswer(answers.PICKED_UP), *turn.effects))
+    return turn
 
 
 # ---- greeting and main menu -----------------------------------------------------------------
