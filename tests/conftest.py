@@ -165,3 +165,15 @@ def korean_transcriber() -> Any:
     from tests.asr_support import korean_transcriber as load
 
     return load()
+
+
+@pytest.fixture
+def loop(app: Any, worker_ctx: Any, twilio_api: Any, redis_conn: Redis) -> Any:
+    """The closed-loop driver (tests/loop_driver.py) on the demo community, both clocks at 09:00 Shanghai."""
+    from grid.demo import load_demo
+    from tests.loop_driver import MORNING, Loop
+
+    with app.extensions["gridline.sessions"]() as s:
+        load_demo(s)
+        s.commit()
+    return Loop(app, worker_ctx, twilio_api, redis_conn, MORNING)

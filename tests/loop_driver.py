@@ -4,8 +4,9 @@ asked the Twilio-compatible REST endpoint (sandbox) to do."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from rq import SimpleWorker
 from rq.registry import ScheduledJobRegistry
@@ -13,6 +14,18 @@ from rq.registry import ScheduledJobRegistry
 from tests.twilio_driver import Call, flask_poster, signed_post
 from worker.queues import all_queues
 from worker.sweeper import sweep
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def shanghai(days_from_today: int, hour: int, minute: int = 0) -> datetime:
+    """A wall-clock time in Shanghai, in UTC. Tests run "tomorrow", so the test clock is ahead of the
+    real one and RQ's real-time backoffs are already due when the test's scheduler looks."""
+    day = datetime.now(SHANGHAI).date() + timedelta(days=days_from_today)
+    return datetime.combine(day, time(hour, minute), SHANGHAI).astimezone(UTC)
+
+
+MORNING = shanghai(1, 9)  # 09:00 tomorrow in Shanghai: no quiet hours
 
 
 @dataclass

@@ -3,42 +3,21 @@ REST endpoint answering the outbound calls, with a controllable clock."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from grid.demo import load_demo
 from grid.models import CallAttempt, CallBack, Report
-from tests.loop_driver import Loop
+from tests.loop_driver import Loop, shanghai
 from tests.twilio_driver import file_report
 
 RESIDENT = "+8613800000004"  # 林小红, micro-grid HG-01-1 (no worker of its own)
 WORKER = "+8613900000201"  # 陈静, grid worker of HG-01: the assignee
 LEADER = "+8613900000101"  # 张伟, grid leader of HG-01
 STAFF_ON_DUTY = "+8615000000001"  # 王建国
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MIN = timedelta(minutes=1)
-
-
-def shanghai(days_from_today: int, hour: int, minute: int = 0) -> datetime:
-    """A wall-clock time in Shanghai, in UTC. Tests run "tomorrow", so the test clock is ahead of the
-    real one and RQ's real-time backoffs are already due when the test's scheduler looks."""
-    day = datetime.now(SHANGHAI).date() + timedelta(days=days_from_today)
-    return datetime.combine(day, time(hour, minute), SHANGHAI).astimezone(UTC)
-
-
-MORNING = shanghai(1, 9)
-
-
-@pytest.fixture
-def loop(app: Any, worker_ctx: Any, twilio_api: Any, redis_conn: Any) -> Loop:
-    with app.extensions["gridline.sessions"]() as s:
-        load_demo(s)
-        s.commit()
-    return Loop(app, worker_ctx, twilio_api, redis_conn, MORNING)
 
 
 def file(loop: Loop, sid: str = "CA" + "1" * 32, phone: str = RESIDENT, keys: tuple[str, ...] = ("1", "2")) -> int:

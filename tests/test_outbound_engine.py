@@ -3,27 +3,15 @@ and call-backs whose question was answered elsewhere."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from grid.models import CallAttempt, CallBack, Person, Report
 from tests.loop_driver import Loop
-from tests.test_closed_loop import MORNING, RESIDENT, WORKER, call_backs, file, relaxed, report
+from tests.test_closed_loop import RESIDENT, WORKER, call_backs, file, relaxed, report
 from worker import callbacks
 from worker.queues import job_queue
 from worker.sweeper import PLACED_TIMEOUT, PLACING_TIMEOUT
-
-
-@pytest.fixture
-def loop(app: Any, worker_ctx: Any, twilio_api: Any, redis_conn: Any) -> Loop:
-    from grid.demo import load_demo
-
-    with app.extensions["gridline.sessions"]() as s:
-        load_demo(s)
-        s.commit()
-    return Loop(app, worker_ctx, twilio_api, redis_conn, MORNING)
 
 
 def staff_questions(loop: Loop, phones: list[str]) -> list[int]:
