@@ -25,4 +25,17 @@ def build_context(settings: Settings | None = None, load_models: bool = True) ->
         transcribers = asr.load_transcribers(settings)
     ctx = WorkerContext(settings=settings, sessions=sessions, redis=connect(settings.redis_url), transcribers=transcribers)
     install(ctx)
+    _warm(ctx)
     return ctx
+
+
+def _warm(ctx: WorkerContext) -> None:
+    """Import the job modules and build the Twilio client before any fork: a forked work horse then
+    starts with them loaded instead of importing them for every job (measured: 256 ms against 73 ms
+    per placement, bench/outbound_pacing.py --fork)."""
+    import worker.messaging  # noqa: F401
+    import worker.outbound  # noqa: F401
+    import worker.sweeper  # noqa: F401
+
+    if ctx.settings.twilio_configured:
+        ctx.twilio()

@@ -7,7 +7,6 @@ from rq import get_current_job
 from twilio.base.exceptions import TwilioRestException
 
 from grid.phones import mask
-from telephony.rest import make_client
 from worker.context import current
 
 log = logging.getLogger(__name__)
@@ -15,12 +14,13 @@ log = logging.getLogger(__name__)
 
 def send_sms(to: str, body: str) -> str:
     """Send one SMS. 429/5xx raise (RQ retries); other 4xx are logged as final failures."""
-    settings = current().settings
+    ctx = current()
+    settings = ctx.settings
     if not settings.twilio_configured:
         log.warning("SMS to %s not sent: TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set", mask(to))
         return "not sent: Twilio not configured"
     try:
-        message = make_client(settings).messages.create(to=to, from_=settings.twilio_number, body=body)
+        message = ctx.twilio().messages.create(to=to, from_=settings.twilio_number, body=body)
     except TwilioRestException as exc:
         if exc.status == 429 or exc.status >= 500:
             raise

@@ -18,7 +18,6 @@ from twilio.base.exceptions import TwilioRestException
 from grid.models import CallAttempt, CallBack, as_utc
 from grid.phones import mask
 from telephony.config import Settings
-from telephony.rest import make_client
 from worker.callbacks import still_needed
 from worker.context import WorkerContext, current
 from worker.outcomes import IN_FLIGHT, REST_ERROR, give_up
@@ -74,13 +73,14 @@ def place_call_back(callback_id: int) -> str:
     wait = pacer.try_reserve(PACE_MAX_WAIT_S)
     if wait is None:
         return _later(ctx, callback_id, timedelta(seconds=pacer.retry_after), "pacing")
-    if wait > 0:
-        time.sleep(wait)
-    return _claim_and_place(ctx, callback_id, ctx.now())
+    return _claim_and_place(ctx, callback_id, ctx.now(), wait)
 
 
-def _claim_and_place(ctx: WorkerContext, callback_id: int, now: datetime) -> str:
+def _claim_and_place(ctx: WorkerContext, callback_id: int, now: datetime, wait: float) -> str:
+    """Claim and write the attempt first, then sleep to the pacing slot: only the REST request
+    follows the slot, so database work cannot bunch two calls into one interval."""
     settings = ctx.settings
+    client = ctx.twilio()
     with ctx.sessions() as session:
         claim = update(CallBack).where(CallBack.id == callback_id, CallBack.status == "scheduled")
         values = {"status": "placing", "attempts": CallBack.attempts + 1, "answer": ""}
@@ -94,8 +94,10 @@ def _claim_and_place(ctx: WorkerContext, callback_id: int, now: datetime) -> str
         session.add(attempt)
         session.commit()
         url, status_url = callback_urls(settings, callback_id, attempt.number)
+        if wait > 0:
+            time.sleep(wait)
         try:
-            call = make_client(settings).calls.create(
+            call = client.calls.create(
                 to=callback.to_number,
                 from_=settings.twilio_number,
                 url=url,

@@ -115,10 +115,8 @@ def _settle_stuck(ctx: WorkerContext, session: Session, now: datetime, counts: d
 
 def _twilio_status(ctx: WorkerContext, call_sid: str) -> tuple[str, str]:
     """How Twilio says a call ended ("", "" when it cannot be asked)."""
-    from telephony.rest import make_client
-
     try:
-        call = make_client(ctx.settings).calls(call_sid).fetch()
+        call = ctx.twilio().calls(call_sid).fetch()
     except Exception as exc:  # noqa: BLE001 - Twilio unreachable: try again at the next sweep
         log.warning("could not fetch call %s from Twilio: %s", call_sid, exc)
         return "", ""
