@@ -260,10 +260,17 @@ def create_verification_call() -> Response:
         channel="api",
     )
     session.commit()
-    enqueue_safely(callback)
     response = jsonify(summary(callback))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_verification_call", callback_id=callback.id)
+    # Queue it once the answer is sent, as the webhooks do: a slow Redis never holds the request.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def enqueue_after_answer() -> None:
+        with app.app_context():
+            enqueue_safely(callback)
+
+    response.call_on_close(enqueue_after_answer)
     return response
 
 

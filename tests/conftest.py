@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
@@ -138,6 +139,17 @@ def twilio_api(settings: Settings) -> Iterator[Any]:
     api.stop()
 
 
+class ClosingClient(FlaskClient):
+    """A test client that closes each response once it is read, as a WSGI server does after sending
+    it: work the app deferred with Response.call_on_close (queueing after commit) runs then."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().open(*args, **kwargs)
+        response.get_data()
+        response.close()
+        return response
+
+
 @pytest.fixture
 def app(settings: Settings, twilio_api: Any) -> Any:
     """The app, its REST client pointed at the local Twilio-compatible endpoint."""
@@ -145,7 +157,9 @@ def app(settings: Settings, twilio_api: Any) -> Any:
 
     from telephony import create_app
 
-    return create_app({"SETTINGS": replace(settings, twilio_api_base_url=twilio_api.base_url), "TESTING": True})
+    app = create_app({"SETTINGS": replace(settings, twilio_api_base_url=twilio_api.base_url), "TESTING": True})
+    app.test_client_class = ClosingClient
+    return app
 
 
 @pytest.fixture

@@ -16,10 +16,8 @@ Poster = Callable[[str, dict[str, str], dict[str, str]], tuple[int, str]]
 
 def flask_poster(client: Any) -> Poster:
     def post(path: str, form: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
-        resp = client.post(path, data=form, headers=headers)
-        body = resp.get_data(as_text=True)
-        resp.close()  # as a WSGI server does once the answer is sent (runs call_on_close work)
-        return resp.status_code, body
+        resp = client.post(path, data=form, headers=headers)  # closed as a WSGI server would (conftest)
+        return resp.status_code, resp.get_data(as_text=True)
 
     return post
 
