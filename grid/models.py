@@ -262,3 +262,53 @@ class CallAttempt(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     callback: Mapped[CallBack] = relationship(back_populates="attempt_rows")
+
+
+class Message(Base):
+    """One SMS/MMS, either direction, keyed by Twilio's MessageSid (inbound: idempotency)."""
+
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str | None] = mapped_column(String(64), unique=True)  # outbound: set once sent
+    direction: Mapped[str] = mapped_column(String(16))  # inbound | outbound
+    phone: Mapped[str] = mapped_column(String(32), index=True)  # the resident's side, E.164
+    body: Mapped[str] = mapped_column(Text, default="")
+    segments: Mapped[int] = mapped_column(Integer, default=1)
+    # inbound: what the text was taken as (report, addition, building, keyword, answer, help, empty)
+    # outbound: what it is (reply, confirmation, fallback, escalation, status, question)
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
+    callback_id: Mapped[int | None] = mapped_column(ForeignKey("callbacks.id"))
+    # outbound: queued | held (quiet hours) | sending | sent | suppressed (opted out) | failed
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    reply: Mapped[str] = mapped_column(Text, default="")  # inbound: the TwiML answered, replayed to Twilio's retries
+    media: Mapped[list | None] = mapped_column(JSON)  # inbound MMS: [{"url", "content_type", "path", "status"}]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SmsDraft(Base):
+    """A texting conversation in progress for one phone: a report waiting for its building number,
+    or a report just filed that quick follow-up texts extend (SMS_MERGE_SECONDS)."""
+
+    __tablename__ = "sms_drafts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), unique=True)
+    state: Mapped[str] = mapped_column(String(16))  # awaiting_building | open (a filed report taking additions)
+    text: Mapped[str] = mapped_column(Text, default="")
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    language: Mapped[str] = mapped_column(String(16), default="zh-CN")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OptOut(Base):
+    """A number that texted STOP/退订/TD (or that Twilio reports unsubscribed, error 21610)."""
+
+    __tablename__ = "opt_outs"
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), default="keyword")  # keyword | twilio-21610
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -72,6 +72,10 @@ class Settings:
     site_check_after_minutes: float = 120  # follow-up call asking an accepting worker what they found
     handling_check_after_minutes: float = 24 * 60  # follow-up call asking whether it is handled
     duplicate_window_hours: float = 24
+    # The SMS channel (issue 4).
+    sms_mps: float = 1.0  # outbound messages per second
+    sms_merge_seconds: float = 120  # texts this close together extend one report
+    sms_draft_hours: float = 24  # how long a report waits for an unknown sender's building number
     # "name:token" pairs for the JSON API (API_TOKENS); the name is recorded as who asked.
     api_tokens: tuple[str, ...] = ()
 
@@ -153,6 +157,9 @@ _NUMBER_ENV_NAMES: dict[str, tuple[str, type]] = {
     "site_check_after_minutes": ("SITE_CHECK_AFTER_MINUTES", float),
     "handling_check_after_minutes": ("HANDLING_CHECK_AFTER_MINUTES", float),
     "duplicate_window_hours": ("DUPLICATE_WINDOW_HOURS", float),
+    "sms_mps": ("SMS_MPS", float),
+    "sms_merge_seconds": ("SMS_MERGE_SECONDS", float),
+    "sms_draft_hours": ("SMS_DRAFT_HOURS", float),
 }
 
 
@@ -180,4 +187,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     parse_delays(settings.retry_schedule)  # and RETRY_SCHEDULE
     if settings.outbound_cps <= 0 or settings.max_concurrent_calls < 1:
         raise ValueError("OUTBOUND_CPS must be above 0 and MAX_CONCURRENT_CALLS at least 1")
+    if settings.sms_mps <= 0:
+        raise ValueError("SMS_MPS must be above 0")
     return settings
