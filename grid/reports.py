@@ -109,40 +109,47 @@ def file_report(
     if addition is not None:
         return _attach(session, call, addition, "addition", rules, recording_sid, recording_url, duration)
     report = session.scalar(select(Report).where(Report.call_id == call.id))
-    new_report = report is None
+    created = report is None
     if report is None:
         reporter = session.get(Person, call.person_id) if call.person_id else None
-        building, category = facts.building, facts.category
-        grid = _reporter_grid(session, reporter, building)
-        assignee, rule = registry.assign_report(session, grid)
-        report = Report(
-            call_id=call.id,
-            channel="voice",
-            reporter_id=reporter.id if reporter else None,
-            reporter_phone=call.from_number,
-            language=facts.language,
-            category=category,
-            urgent=is_urgent(category, rules.urgent_categories),
-            building=building or (reporter.household.building if reporter and reporter.household else ""),
-            grid_id=grid.id if grid else None,
-            assignee_id=assignee.id if assignee else None,
-            assignment_rule=rule,
-            created_at=rules.now,
-            state_changed_at=rules.now,
-        )
-        twin = open_duplicate(session, report.grid_id, category, rules.now - rules.duplicate_window)
-        report.possible_duplicate_of_id = twin.id if twin is not None else None
-        session.add(report)
-        session.flush()  # its number is read back to the caller
-        note = f"possible duplicate of report {twin.id}" if twin is not None else ""
-        record(session, report, "filed", rules.now, Actor.of(reporter, "voice"), note, to_state=report.state)
+        report = new_report(session, rules, facts, reporter, call.from_number, "voice", call_id=call.id)
     recording = None
     if recording_sid:
         recording = session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
         if recording is None:
             recording = Recording(recording_sid=recording_sid, report_id=report.id, url=recording_url, duration=duration)
             session.add(recording)
-    return Filed(report, recording, new_report)
+    return Filed(report, recording, created)
+
+
+def new_report(
+    session: Session, rules: Filing, facts: Facts, reporter: Person | None, phone: str, channel: str, **fields: object
+) -> Report:
+    """File a report (either channel): routed to its assignee, linked to an open twin, on the timeline."""
+    grid = _reporter_grid(session, reporter, facts.building)
+    assignee, rule = registry.assign_report(session, grid)
+    report = Report(
+        channel=channel,
+        reporter_id=reporter.id if reporter else None,
+        reporter_phone=phone,
+        language=facts.language,
+        category=facts.category,
+        urgent=is_urgent(facts.category, rules.urgent_categories),
+        building=facts.building or (reporter.household.building if reporter and reporter.household else ""),
+        grid_id=grid.id if grid else None,
+        assignee_id=assignee.id if assignee else None,
+        assignment_rule=rule,
+        created_at=rules.now,
+        state_changed_at=rules.now,
+        **fields,
+    )
+    twin = open_duplicate(session, report.grid_id, facts.category, rules.now - rules.duplicate_window)
+    report.possible_duplicate_of_id = twin.id if twin is not None else None
+    session.add(report)
+    session.flush()  # its number is read back to the caller
+    note = f"possible duplicate of report {twin.id}" if twin is not None else ""
+    record(session, report, "filed", rules.now, Actor.of(reporter, channel), note, to_state=report.state)
+    return report
 
 
 def _attach(

@@ -36,7 +36,7 @@ class StepResult:
 
 def get_or_create_call(session: Session, sid: str, **fields: Any) -> Call:
     """The Call row for a CallSid. Two first webhooks racing: the loser's commit hits the unique
-    CallSid and the webhook runs again (see telephony.voice._committed), finding this row."""
+    CallSid and the webhook runs again (see telephony.commit.committed), finding this row."""
     call = session.scalar(select(Call).where(Call.call_sid == sid))
     if call is None:
         call = Call(call_sid=sid, step=0, **fields)

@@ -85,3 +85,38 @@ def call_status_event(form: Mapping[str, str]) -> CallStatusEvent:
         answered_by=form.get("AnsweredBy", ""),
         duration=_int(form.get("CallDuration")),
     )
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    url: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class SmsEvent:
+    """An incoming SMS/MMS (Twilio's messaging webhook)."""
+
+    message_sid: str
+    from_number: str
+    to_number: str
+    body: str  # exactly as sent: emoji and rare Han characters intact
+    segments: int
+    media: tuple[MediaItem, ...]
+
+
+def sms_event(form: Mapping[str, str]) -> SmsEvent:
+    count = min(_int(form.get("NumMedia")), 10)  # Twilio sends at most 10 media items
+    media = tuple(
+        MediaItem(form.get(f"MediaUrl{i}", ""), form.get(f"MediaContentType{i}", ""))
+        for i in range(count)
+        if form.get(f"MediaUrl{i}")
+    )
+    return SmsEvent(
+        message_sid=form.get("MessageSid") or form.get("SmsMessageSid", ""),
+        from_number=form.get("From", ""),
+        to_number=form.get("To", ""),
+        body=form.get("Body", ""),
+        segments=max(_int(form.get("NumSegments")), 1),
+        media=media,
+    )

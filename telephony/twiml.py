@@ -1,8 +1,9 @@
-"""The only module that knows TwiML: flow actions in, VoiceResponse XML out."""
+"""The only module that knows TwiML: flow actions in, VoiceResponse XML out; SMS replies as MessagingResponse."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import Gather as TwiGather
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -83,4 +84,12 @@ def render(
 def hangup_only() -> str:
     response = VoiceResponse()
     response.hangup()
+    return str(response)
+
+
+def message_reply(text: str) -> str:
+    """The answer to an incoming text: one <Message>, or none at all when there is nothing to say."""
+    response = MessagingResponse()
+    if text:
+        response.message(text)
     return str(response)

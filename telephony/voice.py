@@ -6,11 +6,9 @@ queue work after the answer is sent. Nothing slow happens here: no download, no 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from grid import registry
@@ -19,8 +17,9 @@ from grid.phones import InvalidPhone, mask, normalise
 from grid.reports import Facts, file_report
 from ivr_flows import hotline
 from ivr_flows.actions import Start
-from telephony import database, effects, flow_host, inputs, twiml
-from telephony.flow_host import AfterCommit, StepResult, get_or_create_call, run_step
+from telephony import effects, flow_host, inputs, twiml
+from telephony.commit import committed
+from telephony.flow_host import StepResult, get_or_create_call, run_step
 from telephony.signature import twilio_signed
 from worker import outcomes
 
@@ -40,42 +39,6 @@ def caller_number(raw: str, region: str) -> str:
         return normalise(raw, region)
     except InvalidPhone:
         return raw
-
-
-def _committed(work: Callable[[Session], StepResult]) -> Response:
-    """Run one webhook's work in one transaction and answer it.
-
-    Twilio may deliver the same webhook twice at once (a retry, or a <Record> action racing its
-    status callback). The loser of such a race hits a unique key at commit; it runs again and
-    now finds the winner's rows, answering as a retry does. Queue work runs once the answer is
-    sent (Response.call_on_close): the committed rows hold it if Redis is down or the process dies,
-    and the sweeper re-enqueues it.
-    """
-    for attempt in range(3):
-        session = database.session()
-        try:
-            result = work(session)
-            session.commit()
-            break
-        except IntegrityError:
-            session.rollback()
-            if attempt == 2:
-                raise
-            log.info("webhook raced a duplicate delivery; answering again from the stored rows")
-    response = Response(result.twiml, mimetype="text/xml") if result.twiml else Response(status=204)
-    if result.after_commit:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
-        response.call_on_close(lambda: _run_after(app, result.after_commit))
-    return response
-
-
-def _run_after(app: Flask, after: list[AfterCommit]) -> None:
-    with app.app_context():
-        for job in after:
-            try:
-                job()
-            except Exception:  # noqa: BLE001 - the database has it; the sweeper re-enqueues
-                log.exception("could not enqueue after commit; the sweeper will pick it up")
 
 
 @bp.post("")
@@ -100,7 +63,7 @@ def incoming() -> Response:
         log.info("inbound call %s from %s (%s)", info.call_sid, mask(info.from_number), "known" if person else "unknown")
         return run_step(session, settings, call, 0, Start())
 
-    return _committed(work)
+    return committed(work)
 
 
 @bp.post("/step")
@@ -119,7 +82,7 @@ def step() -> Response:
             return StepResult(twiml.hangup_only())
         return run_step(session, settings, call, step_no, event)
 
-    return _committed(work)
+    return committed(work)
 
 
 @bp.post("/recording")
@@ -163,7 +126,7 @@ def recording() -> Response:
         report.needs_listening = True
         return StepResult("", [effects.report_ready(report)])
 
-    return _committed(work)
+    return committed(work)
 
 
 def _attempt(session: Session, callback_id: int, number: int, call_sid: str) -> CallAttempt | None:
@@ -210,7 +173,7 @@ def outbound() -> Response:
         )
         return run_step(session, settings, call, 0, Start())
 
-    return _committed(work)
+    return committed(work)
 
 
 @bp.post("/status")
@@ -238,4 +201,4 @@ def status() -> Response:
         )
         return StepResult("", effects.follow_ups(follow))
 
-    return _committed(work)
+    return committed(work)
