@@ -31,6 +31,9 @@ class TwilioSandbox:
     # Status codes to answer the next call / message requests with before succeeding ([429, 500]).
     fail_calls: list[int] = field(default_factory=list)
     fail_messages: list[int] = field(default_factory=list)
+    # Numbers that unsubscribed at Twilio (texted STOP to it): a message to one is refused with HTTP 400,
+    # error 21610 "Attempt to send to unsubscribed recipient", as Twilio does.
+    unsubscribed: set[str] = field(default_factory=set)
     # Recording downloads without credentials: the simulator's case, where the worker may run
     # before any TWILIO_ACCOUNT_SID is configured. REST calls always need them.
     open_recordings: bool = False
@@ -93,8 +96,8 @@ class TwilioSandbox:
         auth = request.authorization
         return bool(auth and auth.username == self.account_sid and auth.password == self.auth_token)
 
-    def _error(self, status: int, message: str = "") -> Response:
-        code = {400: 21211, 404: 20404, 429: 20429}.get(status, 20500)  # 21211: invalid 'To' number
+    def _error(self, status: int, message: str = "", code: int | None = None) -> Response:
+        code = code or {400: 21211, 404: 20404, 429: 20429}.get(status, 20500)  # 21211: invalid 'To' number
         body = {"code": code, "message": message or f"sandbox answered {status}", "status": status}
         return Response(jsonify(body).get_data(), status=status, mimetype="application/json")
 
@@ -129,6 +132,8 @@ class TwilioSandbox:
 
         @app.post(f"{API_PREFIX}/Messages.json")
         def create_message(account_sid: str) -> Any:
+            if self._authorised() and request.form.get("To") in self.unsubscribed:
+                return self._error(400, "Attempt to send to unsubscribed recipient", code=21610)
             return self._create(account_sid, "SM", self.messages, self.fail_messages)
 
         @app.get(f"{API_PREFIX}/Recordings/<recording_sid>")

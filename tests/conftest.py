@@ -114,6 +114,7 @@ def settings(database_url: str, redis_conn: Redis, tmp_path: Path) -> Settings:
         instance_dir=tmp_path / "instance",
         # Pacing is tested in test_pacing.py and measured in bench/; here it would only add sleeps.
         outbound_cps=1000.0,
+        sms_mps=1000.0,
     )
 
 

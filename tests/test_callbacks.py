@@ -142,7 +142,7 @@ def test_redis_flushed_before_the_call_back_ran_the_sweeper_restores_it_once(
     report_and_work(app, worker_ctx, twilio_api, redis_conn, resident.phone, ["1", "2"], NIGHT)
     redis_conn.flushdb()
     worker_ctx.clock = lambda: NEXT_MORNING
-    assert sweep() == {"transcriptions": 0, "reports": 0, "callbacks": 1, "escalations": 0, "settled": 0}
+    assert sweep() == {"transcriptions": 0, "reports": 0, "callbacks": 1, "escalations": 0, "settled": 0, "texts": 0}
     assert sweep()["callbacks"] == 0  # already on the queue: not twice
     SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
     sweep()
@@ -198,7 +198,7 @@ def test_report_transcribed_but_never_routed_is_routed_by_the_sweeper(
         report = s.scalars(select(Report)).one()
         report.transcript_status, report.transcript_error = "unavailable", "worker died"
         s.commit()
-    assert sweep() == {"transcriptions": 0, "reports": 1, "callbacks": 1, "escalations": 0, "settled": 0}
-    assert sweep() == {"transcriptions": 0, "reports": 0, "callbacks": 0, "escalations": 0, "settled": 0}
+    assert sweep() == {"transcriptions": 0, "reports": 1, "callbacks": 1, "escalations": 0, "settled": 0, "texts": 0}
+    assert sweep() == {"transcriptions": 0, "reports": 0, "callbacks": 0, "escalations": 0, "settled": 0, "texts": 0}
     SimpleWorker(all_queues(redis_conn), connection=redis_conn).work(burst=True)
     assert len(twilio_api.calls) == 1

@@ -216,12 +216,10 @@ def enqueue_later(conn: Redis, callback_id: int, delay: timedelta) -> None:
 
 
 def enqueue_follow_ups(conn: Redis, follow: FollowUps, now: datetime) -> None:
-    """After a commit: queue the call-backs and texts the loop asked for."""
-    from worker.messaging import send_sms
+    """After a commit: queue the call-backs and texts the loop asked for (texts through worker.texts)."""
+    from worker.texts import enqueue_follow_up_texts
 
     queue = job_queue(conn)
     for callback in follow.callbacks:
         enqueue(queue, callback, now)
-    for to, body in follow.messages:
-        queue.enqueue(send_sms, to, body, job_timeout=60, description=f"SMS to {mask(to)}",
-                      retry=Retry(max=3, interval=[10, 60, 300]))
+    enqueue_follow_up_texts(conn, follow.messages, follow.callbacks, now)

@@ -1,31 +1,16 @@
-"""The SMS job: one text through the twilio REST client (confirmations for now)."""
+"""The first SMS job's name, kept for jobs already on the queue and for telephony.effects.send_sms.
+
+Texts go out through worker.texts (opt-outs, quiet hours, pacing, REST errors); this only records one.
+"""
 from __future__ import annotations
 
-import logging
-
-from rq import get_current_job
-from twilio.base.exceptions import TwilioRestException
-
-from grid.phones import mask
-from worker.context import current
-
-log = logging.getLogger(__name__)
+from worker.texts import send_text
 
 
-def send_sms(to: str, body: str) -> str:
-    """Send one SMS. 429/5xx raise (RQ retries); other 4xx are logged as final failures."""
-    ctx = current()
-    settings = ctx.settings
-    if not settings.twilio_configured:
-        log.warning("SMS to %s not sent: TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN are not set", mask(to))
-        return "not sent: Twilio not configured"
-    try:
-        message = ctx.twilio().messages.create(to=to, from_=settings.twilio_number, body=body)
-    except TwilioRestException as exc:
-        if exc.status == 429 or exc.status >= 500:
-            raise
-        job = get_current_job()
-        log.warning("SMS to %s refused (job %s): Twilio error %s %s", mask(to), job.id if job else "-", exc.code, exc.msg)
-        return f"failed: {exc.code}"
-    log.info("SMS %s sent to %s", message.sid, mask(to))
-    return str(message.sid)
+def send_sms(to: str, body: str, kind: str = "confirmation") -> str:
+    """RQ job: record the text and queue its delivery through worker.texts (a report's confirmation).
+
+    A confirmation answers what the person just did (they are on the phone right now), so quiet
+    hours do not hold it until morning; opt-outs and pacing still apply.
+    """
+    return send_text(to, body, kind=kind, urgent=kind == "confirmation")

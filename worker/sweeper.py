@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from grid import lifecycle
 from grid.models import REPORT_AUDIO, CallAttempt, CallBack, Recording, Report, as_utc
-from worker import callbacks
+from worker import callbacks, texts
 from worker.context import WorkerContext, current
 from worker.deadlines import escalate_overdue
 from worker.loop import FollowUps
@@ -40,14 +40,14 @@ def _job_alive(job_id: str, conn) -> bool:  # type: ignore[no-untyped-def]
 
 
 def sweep() -> dict[str, int]:
-    """Re-enqueue lost transcriptions, verification scheduling and due call-backs; escalate
-    overdue reports; settle call-backs stuck mid-placement."""
+    """Re-enqueue lost transcriptions, verification scheduling, due call-backs and due texts;
+    escalate overdue reports; settle call-backs stuck mid-placement."""
     from worker.transcription import enqueue_transcription, transcription_job_id
 
     ctx = current()
     queue = job_queue(ctx.redis)
     now = ctx.now()
-    counts = {"transcriptions": 0, "reports": 0, "callbacks": 0, "escalations": 0, "settled": 0}
+    counts = {"transcriptions": 0, "reports": 0, "callbacks": 0, "escalations": 0, "settled": 0, "texts": 0}
     with ctx.sessions() as session:
         report_pending = (Recording.kind == REPORT_AUDIO) & (Report.transcript_status == "pending")
         note_pending = (Recording.kind != REPORT_AUDIO) & (Recording.transcript_status == "pending")
@@ -65,8 +65,10 @@ def sweep() -> dict[str, int]:
             .where(CallBack.report_id == Report.id, CallBack.purpose == callbacks.WORKER_VERIFICATION)
             .exists()
         )
+        merging = (Report.channel == "sms") & (Report.created_at > now - timedelta(seconds=ctx.settings.sms_merge_seconds))
         unrouted = select(Report).where(
-            Report.transcript_status.in_(("done", "unavailable")), Report.state == lifecycle.NEW, ~has_verification
+            Report.transcript_status.in_(("done", "unavailable")), Report.state == lifecycle.NEW, ~has_verification,
+            ~merging,  # a texted report may still be growing; its own job routes it after the merge window
         )
         for report in session.scalars(unrouted).all():
             if callbacks.schedule_verification(session, ctx.settings, report, now) is not None:
@@ -82,6 +84,10 @@ def sweep() -> dict[str, int]:
             if as_utc(cb.scheduled_for) <= now and not _job_alive(callbacks.job_id(cb), ctx.redis):
                 callbacks.enqueue(queue, cb, now)
                 counts["callbacks"] += 1
+        for message in texts.due_texts(session, now):
+            if not _job_alive(texts.text_job_id(message), ctx.redis):
+                texts.enqueue_text(ctx.redis, message, now)
+                counts["texts"] += 1
     if any(counts.values()):
         log.info("sweep: %s", counts)
     return counts
