@@ -20,11 +20,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update({k: v for k, v in (test_config or {}).items() if k != "SETTINGS"})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    from telephony import api, cli_callbacks, cli_models, cli_registry, cli_simulate, database, jobs, voice
+    from telephony import api, cli_callbacks, cli_models, cli_registry, cli_simulate, database, jobs, sms, voice
 
     database.init_app(app)
     jobs.init_app(app)
     voice.init_app(app)
+    sms.init_app(app)
     api.init_app(app)
     cli_registry.init_app(app)
     cli_models.init_app(app)

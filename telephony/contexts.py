@@ -67,7 +67,7 @@ def _event_date(settings: Settings, report: Report) -> str:
     return local_date(settings, max(moments, key=as_utc) if moments else report.state_changed_at)
 
 
-def _summary(settings: Settings, report: Report) -> ReportSummary:
+def report_summary(settings: Settings, report: Report) -> ReportSummary:
     assignee = report.assignee
     return ReportSummary(
         number=report.id,
@@ -113,7 +113,7 @@ def hotline_context(session: Session, settings: Settings, call: Call, now: datet
             .limit(RECENT_REPORTS)
         )
     )
-    summaries = [_summary(settings, r) for r in recent]
+    summaries = [report_summary(settings, r) for r in recent]
     is_staff = person is not None and person.role in STAFF_ROLES
     since = now - timedelta(hours=settings.duplicate_window_hours)
     return HotlineContext(

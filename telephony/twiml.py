@@ -87,9 +87,17 @@ def hangup_only() -> str:
     return str(response)
 
 
+_NOT_XML = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+
+
 def message_reply(text: str) -> str:
-    """The answer to an incoming text: one <Message>, or none at all when there is nothing to say."""
+    """The answer to an incoming text: one <Message>, or none at all when there is nothing to say.
+
+    Control characters (which XML cannot carry) are dropped: a reply that echoes what a phone sent
+    must still be valid TwiML.
+    """
     response = MessagingResponse()
-    if text:
-        response.message(text)
+    clean = text.translate(_NOT_XML)
+    if clean:
+        response.message(clean)
     return str(response)

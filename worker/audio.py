@@ -91,14 +91,16 @@ def download_recording(
     backoff: float = 1.0,
     sleep: Callable[[float], None] = time.sleep,
     max_bytes: int = MAX_DOWNLOAD_BYTES,
+    as_wav: bool = True,
 ) -> bytes:
-    """GET the recording with HTTP basic auth, retrying what may heal (5xx, 404, timeouts, resets).
+    """GET the recording (or, as_wav=False, any Twilio media URL as it is) with HTTP basic auth,
+    retrying what may heal (5xx, 404, timeouts, resets).
 
     Twilio can answer 404 for a few seconds after the recording callback, so 404 is retried too.
     Waits backoff, 2*backoff, 4*backoff... between attempts. Raises RecordingUnavailable (transient
     for retryable failures, so the job can be retried later; not for 401/403/other 4xx).
     """
-    target = recording_wav_url(url)
+    target = recording_wav_url(url) if as_wav else url
     auth = (account_sid, auth_token) if account_sid and auth_token else None
     last = ""
     for attempt in range(attempts):
