@@ -37,7 +37,8 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "dispatch": (frozenset({CONFIRMED}), DISPATCHED),
     "handle": (frozenset({DISPATCHED}), HANDLED),
     "request_check": (frozenset({HANDLED}), AWAITING_CHECK),
-    "satisfied": (frozenset({AWAITING_CHECK}), CLOSED_SATISFIED),
+    # the resident could not be reached by phone, then answered the texted question: solved after all
+    "satisfied": (frozenset({AWAITING_CHECK, CLOSED_UNREACHABLE}), CLOSED_SATISFIED),
     "reopen": (frozenset({AWAITING_CHECK, CLOSED_SATISFIED, CLOSED_UNREACHABLE}), DISPATCHED),
     "unreachable": (frozenset({AWAITING_CHECK}), CLOSED_UNREACHABLE),
     "mark_duplicate": (frozenset(_BEFORE_HANDLING), DUPLICATE),

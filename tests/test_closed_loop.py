@@ -71,6 +71,9 @@ def test_happy_path_to_closed_satisfied_with_a_rating(loop: Loop) -> None:
     loop.answer(only_pending(loop, WORKER), "1", note="site")
     assert report(loop, number).state == "dispatched"
     assert report(loop, number).handler == "陈静"
+    loop.work()
+    told = [m["Body"] for m in loop.twilio_api.messages if m["To"] == RESIDENT and str(number) in m["Body"]]
+    assert any("陈静" in body for body in told), told  # the resident hears it is confirmed and with whom
 
     loop.advance(timedelta(hours=24))  # the handling check
     loop.answer(only_pending(loop, WORKER), "1", note="done")
@@ -127,7 +130,7 @@ def test_worker_never_answers_three_retries_then_the_grid_leader(loop: Loop) -> 
     escalation = only_pending(loop, LEADER)
     assert escalation["To"] == LEADER
     texts = {m["To"]: m["Body"] for m in loop.twilio_api.messages}
-    assert "回电" in texts[WORKER] and LEADER in texts
+    assert "回复1" in texts[WORKER] and LEADER in texts  # the question by text: answerable by reply
     worker_cb = call_backs(loop)[0]
     assert worker_cb.status == "unreached" and worker_cb.attempts == 4 and worker_cb.misses == 4
 
@@ -264,5 +267,6 @@ def test_resident_never_reached_gets_a_text_and_the_report_closes_unreachable(lo
     loop.work()
     closed = report(loop, number)
     assert closed.state == "closed_unreachable" and closed.rating is None
-    assert [m["To"] for m in loop.twilio_api.messages if "没能打通" in m["Body"] or "没有打通" in m["Body"]] == [RESIDENT]
+    [question] = [m["Body"] for m in loop.twilio_api.messages if m["To"] == RESIDENT and "解决了请回复1" in m["Body"]]
+    assert str(number) in question
     assert loop.pending_calls() == []

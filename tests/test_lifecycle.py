@@ -25,6 +25,7 @@ T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
         (lc.CLOSED_SATISFIED, "reopen", lc.DISPATCHED),
         (lc.CLOSED_UNREACHABLE, "reopen", lc.DISPATCHED),
         (lc.AWAITING_CHECK, "unreachable", lc.CLOSED_UNREACHABLE),
+        (lc.CLOSED_UNREACHABLE, "satisfied", lc.CLOSED_SATISFIED),  # answered the texted question later
         (lc.NEW, "mark_duplicate", lc.DUPLICATE),
         (lc.DISPATCHED, "withdraw", lc.WITHDRAWN),
     ],
@@ -55,11 +56,13 @@ def test_refused_transitions(state: str, event: str) -> None:
 
 
 def test_every_state_is_reachable_and_closed_states_only_reopen() -> None:
-    """No state is a dead letter, and a closed report can only be reopened, never moved otherwise."""
+    """No state is a dead letter, and a closed report can only be reopened (or, unreachable by phone,
+    confirmed solved by text), never moved otherwise."""
     targets = {target for _sources, target in lc.TRANSITIONS.values()}
     assert targets | {lc.NEW} == set(lc.STATES)
-    for state in lc.CLOSED:
+    for state in lc.CLOSED - {lc.CLOSED_UNREACHABLE}:
         assert set(lc.allowed_events(state)) <= {"reopen"}
+    assert set(lc.allowed_events(lc.CLOSED_UNREACHABLE)) == {"reopen", "satisfied"}
 
 
 @pytest.mark.parametrize(

@@ -231,3 +231,17 @@ def test_any_unicode_body_gets_a_valid_twiml_reply(loop: Loop, body: str) -> Non
     """Whatever is texted (emoji, rare Han characters, control characters), never a 5xx, always TwiML."""
     status, _reply = text(loop, body, phone=UNKNOWN)
     assert status == 200
+
+
+def test_resident_unreachable_by_phone_answers_the_texted_question(loop: Loop) -> None:
+    """Four missed confirmation calls close the report unreachable and text the question; replying "1"
+    still closes it satisfied."""
+    number = _handled_report(loop)
+    for delay in (timedelta(0), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2)):
+        loop.advance(delay)
+        loop.ring_out(only_pending(loop, RESIDENT))
+    loop.work()
+    assert report(loop, number).state == "closed_unreachable"
+    assert any(str(number) in m["Body"] for m in loop.twilio_api.messages if m["To"] == RESIDENT)
+    text(loop, "1")
+    assert report(loop, number).state == "closed_satisfied"

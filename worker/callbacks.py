@@ -44,7 +44,8 @@ _STILL_ASKING = {
     WORKER_VERIFICATION: frozenset({lifecycle.NEW}),
     WORKER_FOLLOW_UP: frozenset({lifecycle.NEW, lifecycle.VERIFYING, lifecycle.CONFIRMED, lifecycle.DISPATCHED}),
     ESCALATION: frozenset({lifecycle.NEW, lifecycle.VERIFYING, lifecycle.CONFIRMED, lifecycle.DISPATCHED}),
-    RESIDENT_CONFIRMATION: frozenset({lifecycle.AWAITING_CHECK}),
+    # closed unreachable after the calls, the texted question may still be answered
+    RESIDENT_CONFIRMATION: frozenset({lifecycle.AWAITING_CHECK, lifecycle.CLOSED_UNREACHABLE}),
 }
 
 

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from grid import lifecycle, registry, routing
 from grid.models import CallBack, Person, Report
+from grid.phones import is_mobile
 from grid.timeline import Actor, record, transition
 from ivr_flows import answers
+from ivr_flows import texting_replies as replies
 from telephony.config import Settings
 from worker import callbacks
 
@@ -93,8 +95,10 @@ def apply_answer(
             report.handler = report.handler or (report.assignee.name if report.assignee else "")
             transition(session, report, "dispatch", now, actor, f"handler: {report.handler}")
             out.callbacks += _handling_check(session, settings, report, now)
+            out.messages += tell_reporter(settings, report, now)
     elif answer == answers.UNFOUNDED:
-        transition(session, report, "unfounded", now, actor)
+        if transition(session, report, "unfounded", now, actor):
+            out.messages += tell_reporter(settings, report, now)
     elif answer == answers.HANDLED:
         if transition(session, report, "handle", now, actor):
             out.add(request_check(session, settings, report, now))
@@ -109,6 +113,18 @@ def apply_answer(
     elif answer in (answers.YES, answers.NO):
         record(session, report, "note", now, actor, f"answered {answer}")
     return out
+
+
+def tell_reporter(settings: Settings, report: Report, now: datetime) -> list[tuple[str, str]]:
+    """A text telling the reporter where their report stands (confirmed and being handled, or
+    found to be nothing), for mobiles; the sender applies opt-outs and quiet hours."""
+    if not is_mobile(report.reporter_phone):
+        return []
+    from telephony.contexts import local_date, report_summary  # telephony.effects imports this module
+
+    summary = report_summary(settings, report)
+    text = replies.reply_status(report.language, settings.community_name, local_date(settings, now), summary)
+    return [(report.reporter_phone, text)]
 
 
 def _handling_check(session: Session, settings: Settings, report: Report, now: datetime) -> list[CallBack]:

@@ -21,6 +21,7 @@ from grid.quiet_hours import call_time
 from grid.retries import next_attempt
 from grid.timeline import record, transition
 from ivr_flows import answers, catalog
+from ivr_flows import texting_replies as replies
 from telephony.config import Settings
 from worker import callbacks
 from worker.loop import FollowUps
@@ -153,20 +154,25 @@ def _hotline(settings: Settings) -> str:
 
 
 def fallback_text(settings: Settings, callback: CallBack) -> str:
-    """The SMS sent when calls did not get through, in the callee's language."""
-    key = {
-        callbacks.RESIDENT_CONFIRMATION: "sms_fallback_resident",
-        callbacks.STAFF_QUESTION: "sms_fallback_question",
-        callbacks.MISSED_CALL_RETURN: "sms_fallback_missed",
-    }.get(callback.purpose, "sms_fallback_worker")
-    params = {
-        "community": settings.community_name,
-        "number": str(callback.report_id or ""),
-        "hotline": _hotline(settings),
-        "question": callback.question,
-        "attempts": str(callback.attempts),
-    }
-    return catalog.text(callback.language, key, params)
+    """The SMS sent when calls did not get through, in the callee's language: the call's question,
+    answerable by replying 1 / 2 (telephony.sms_answers), or for a missed-call return the hotline."""
+    lang, community, report = callback.language, settings.community_name, callback.report
+    purpose = callback.purpose
+    if purpose == callbacks.STAFF_QUESTION:
+        return replies.ask_staff_question(lang, community, callback.question, callback.report_id)
+    if report is None:
+        params = {"community": community, "number": "", "hotline": _hotline(settings), "attempts": str(callback.attempts)}
+        return catalog.text(lang, "sms_fallback_missed", params)
+    if purpose == callbacks.RESIDENT_CONFIRMATION:
+        notes = [r.transcript_text for r in report.recordings if r.kind == "handling_note" and r.transcript_status == "done"]
+        return replies.ask_resident_confirmation(lang, community, report.id, report.category, notes[-1] if notes else "")
+    if purpose == callbacks.WORKER_FOLLOW_UP:
+        return replies.ask_worker_follow_up(lang, community, report.id, report.category, report.state)
+    transcript = report.transcript_text if report.transcript_status == "done" else ""
+    return replies.ask_worker_verification(
+        lang, community, report.id, report.category, transcript, urgent=report.urgent,
+        overdue=purpose == callbacks.ESCALATION,
+    )
 
 
 def escalation_text(settings: Settings, report: Report, reason: str) -> str:
