@@ -245,3 +245,28 @@ def test_resident_unreachable_by_phone_answers_the_texted_question(loop: Loop) -
     assert any(str(number) in m["Body"] for m in loop.twilio_api.messages if m["To"] == RESIDENT)
     text(loop, "1")
     assert report(loop, number).state == "closed_satisfied"
+
+
+def test_after_stop_a_staff_question_is_not_rung_but_their_own_report_is_still_checked(loop: Loop) -> None:
+    """STOP means no calls either, except about the person's own report."""
+    from grid.models import CallBack, Person
+    from worker import callbacks
+    from worker.queues import job_queue
+
+    number = _handled_report(loop)  # the confirmation call about her own report is now due
+    text(loop, "退订")
+    with loop.app.extensions["gridline.sessions"]() as s:
+        person = s.scalars(select(Person).where(Person.phone == RESIDENT)).first()
+        asked = callbacks.request_staff_call(s, loop.worker_ctx.settings, now=loop.now, question="在家吗？",
+                                             requested_by="test", person=person)
+        s.commit()
+        callbacks.enqueue(job_queue(loop.redis), asked, loop.now)
+        asked_id = asked.id
+    loop.work()
+    with loop.app.extensions["gridline.sessions"]() as s:
+        assert s.get(CallBack, asked_id).status == "canceled"
+    assert all(f"callback={asked_id}&" not in c["Url"] for c in loop.twilio_api.calls)
+    loop.ring_out(only_pending(loop, RESIDENT))  # the confirmation placed before STOP: no answer
+    loop.advance(timedelta(minutes=10))
+    retry = only_pending(loop, RESIDENT)  # its retry, after STOP, still rings: it is about her own report
+    assert report(loop, number).state == "awaiting_check" and "callback=" in retry["Url"]

@@ -18,14 +18,16 @@ from twilio.base.exceptions import TwilioRestException
 from grid.models import CallAttempt, CallBack, as_utc
 from grid.phones import mask
 from telephony.config import Settings
-from worker.callbacks import still_needed
+from worker.callbacks import MISSED_CALL_RETURN, RESIDENT_CONFIRMATION, still_needed
 from worker.context import WorkerContext, current
 from worker.outcomes import IN_FLIGHT, REST_ERROR, give_up
+from worker.texts import opted_out
 
 log = logging.getLogger(__name__)
 CONCURRENCY_RECHECK = timedelta(seconds=15)  # at MAX_CONCURRENT_CALLS: look again this much later
 PACE_MAX_WAIT_S = 20.0  # wait in the job for a pacing slot at most this long, else come back later
 DUE_SLACK = timedelta(seconds=2)  # a job for a call-back rescheduled later than this is stale
+ABOUT_THEIR_OWN_REPORT = (RESIDENT_CONFIRMATION, MISSED_CALL_RETURN)  # still rung after STOP
 
 
 def callback_urls(settings: Settings, callback_id: int, attempt: int) -> tuple[str, str]:
@@ -64,6 +66,13 @@ def place_call_back(callback_id: int) -> str:
             callback.status, callback.last_error = "canceled", f"not needed any more: the report is {state}"
             session.commit()
             return "canceled: the report moved on"
+        if opted_out(session, callback.to_number) and callback.purpose not in ABOUT_THEIR_OWN_REPORT:
+            # STOP/退订: no calls either, except about the person's own report; a worker's duty
+            # call moves on to the next rung as if unanswered.
+            follow = give_up(session, settings, callback, now, "the number opted out (STOP)", status="canceled")
+            session.commit()
+            _enqueue_follow_ups(ctx, follow)
+            return "canceled: opted out"
         in_flight = session.scalar(select(func.count()).select_from(CallBack).where(CallBack.status.in_(IN_FLIGHT)))
     if (in_flight or 0) >= settings.max_concurrent_calls:
         return _later(ctx, callback_id, CONCURRENCY_RECHECK, f"{in_flight} calls in flight")
