@@ -47,6 +47,18 @@ def only_pending(loop: Loop, to: str) -> dict[str, str]:
     return pending[0]
 
 
+def handled(loop: Loop) -> int:
+    """A voice report accepted, confirmed on site and handled; the resident's confirmation call placed."""
+    number = file(loop)
+    loop.answer(only_pending(loop, WORKER), "1")
+    loop.advance(timedelta(hours=2))
+    loop.answer(only_pending(loop, WORKER), "1", note="site")
+    loop.advance(timedelta(hours=24))
+    loop.answer(only_pending(loop, WORKER), "1", note="done")
+    loop.work()
+    return number
+
+
 def relaxed(loop: Loop, **changes: Any) -> None:
     """Change settings for the web app and the worker alike."""
     settings = replace(loop.app.config["SETTINGS"], **changes)
@@ -90,13 +102,7 @@ def test_happy_path_to_closed_satisfied_with_a_rating(loop: Loop) -> None:
 
 def test_not_fixed_reopens_then_handled_again_and_closed(loop: Loop) -> None:
     """The resident says it is not fixed: reopened with a reason, handled again, confirmed, closed."""
-    number = file(loop)
-    loop.answer(only_pending(loop, WORKER), "1")
-    loop.advance(timedelta(hours=2))
-    loop.answer(only_pending(loop, WORKER), "1", note="site")
-    loop.advance(timedelta(hours=24))
-    loop.answer(only_pending(loop, WORKER), "1", note="done")
-    loop.work()
+    number = handled(loop)
     loop.answer(only_pending(loop, RESIDENT), "2", note="still smells")
     reopened = report(loop, number)
     assert reopened.state == "dispatched" and reopened.reopen_count == 1
@@ -254,13 +260,7 @@ def test_urgent_report_at_night_rings_staff_every_five_minutes_then_escalates(lo
 
 def test_resident_never_reached_gets_a_text_and_the_report_closes_unreachable(loop: Loop) -> None:
     """The resident misses the confirmation call four times: an SMS, then closed as unreachable."""
-    number = file(loop)
-    loop.answer(only_pending(loop, WORKER), "1")
-    loop.advance(timedelta(hours=2))
-    loop.answer(only_pending(loop, WORKER), "1", note="site")
-    loop.advance(timedelta(hours=24))
-    loop.answer(only_pending(loop, WORKER), "1", note="done")
-    loop.work()
+    number = handled(loop)
     for delay in (timedelta(0), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2)):
         loop.advance(delay)
         loop.ring_out(only_pending(loop, RESIDENT))

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from grid.models import Message, OptOut, Report
 from tests.conftest import PUBLIC_BASE_URL
 from tests.loop_driver import Loop
-from tests.test_closed_loop import RESIDENT, WORKER, only_pending, report
+from tests.test_closed_loop import RESIDENT, WORKER, handled, only_pending, report
 from tests.twilio_driver import signed_post
 
 UNKNOWN = "+8613700000099"
@@ -170,7 +170,7 @@ def test_an_answer_that_fits_no_question_gets_help_not_a_report(loop: Loop) -> N
 @BOTH
 def test_resident_answers_the_confirmation_by_text_and_rates(loop: Loop) -> None:
     """The confirmation call went unanswered; the resident texts "1" then "5": closed satisfied, rated 5."""
-    number = _handled_report(loop)
+    number = handled(loop)
     loop.ring_out(only_pending(loop, RESIDENT))
     _, thanks = text(loop, "１")  # full-width, as many phones send it
     assert report(loop, number).state == "closed_satisfied" and thanks
@@ -182,23 +182,9 @@ def test_resident_answers_the_confirmation_by_text_and_rates(loop: Loop) -> None
 
 def test_resident_says_not_solved_by_text_and_it_reopens(loop: Loop) -> None:
     """"否" to the open confirmation reopens the report and the worker hears about it."""
-    number = _handled_report(loop)
+    number = handled(loop)
     text(loop, "否")
     assert report(loop, number).state == "dispatched" and report(loop, number).reopen_count == 1
-
-
-def _handled_report(loop: Loop) -> int:
-    """A voice report taken through verification and handling, the resident's confirmation due."""
-    from tests.test_closed_loop import file
-
-    number = file(loop)
-    loop.answer(only_pending(loop, WORKER), "1")
-    loop.advance(timedelta(hours=2))
-    loop.answer(only_pending(loop, WORKER), "1", note="site")
-    loop.advance(timedelta(hours=24))
-    loop.answer(only_pending(loop, WORKER), "1", note="done")
-    loop.work()
-    return number
 
 
 def test_mms_photo_is_attached_and_downloaded_with_credentials(loop: Loop) -> None:
@@ -236,7 +222,7 @@ def test_any_unicode_body_gets_a_valid_twiml_reply(loop: Loop, body: str) -> Non
 def test_resident_unreachable_by_phone_answers_the_texted_question(loop: Loop) -> None:
     """Four missed confirmation calls close the report unreachable and text the question; replying "1"
     still closes it satisfied."""
-    number = _handled_report(loop)
+    number = handled(loop)
     for delay in (timedelta(0), timedelta(minutes=10), timedelta(minutes=30), timedelta(hours=2)):
         loop.advance(delay)
         loop.ring_out(only_pending(loop, RESIDENT))
@@ -253,7 +239,7 @@ def test_after_stop_a_staff_question_is_not_rung_but_their_own_report_is_still_c
     from worker import callbacks
     from worker.queues import job_queue
 
-    number = _handled_report(loop)  # the confirmation call about her own report is now due
+    number = handled(loop)  # the confirmation call about her own report is now due
     text(loop, "退订")
     with loop.app.extensions["gridline.sessions"]() as s:
         person = s.scalars(select(Person).where(Person.phone == RESIDENT)).first()
