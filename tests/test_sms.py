@@ -256,3 +256,18 @@ def test_after_stop_a_staff_question_is_not_rung_but_their_own_report_is_still_c
     loop.advance(timedelta(minutes=10))
     retry = only_pending(loop, RESIDENT)  # its retry, after STOP, still rings: it is about her own report
     assert report(loop, number).state == "awaiting_check" and "callback=" in retry["Url"]
+
+
+@pytest.mark.parametrize(("body", "kept"), [("报告：楼道灯坏了", "楼道灯坏了"), ("REPORT broken light", "broken light"),
+                                            ("ｒｅｐｏｒｔ　井盖松了", "井盖松了")])
+def test_report_keyword_files_the_text_after_it(loop: Loop, body: str, kept: str) -> None:
+    """报告/REPORT (any width or case) files what follows it as the report."""
+    _, reply = text(loop, body)
+    [filed] = reports(loop)
+    assert filed.transcript_text == kept and str(filed.id) in reply
+
+
+def test_report_keyword_alone_asks_for_the_problem(loop: Loop) -> None:
+    """报告 with nothing after it files nothing and says how to report."""
+    _, reply = text(loop, "报告")
+    assert reply and reports(loop) == []
