@@ -30,15 +30,13 @@ def now() -> datetime:
     return clock() if clock else datetime.now(UTC)
 
 
-_now = now
-
 
 def enqueue_call_back(callback: CallBack) -> AfterCommit:
     """After commit: put the call-back on the queue (its row stays the truth if Redis is down)."""
-    now = _now()
+    at = now()
 
     def run() -> None:
-        callbacks.enqueue(jobs.queue(), callback, now)
+        callbacks.enqueue(jobs.queue(), callback, at)
 
     return run
 
@@ -79,16 +77,16 @@ def follow_ups(follow: loop.FollowUps) -> list[AfterCommit]:
     """After commit: queue the call-backs and texts the closed loop asked for."""
     if not follow.callbacks and not follow.messages:
         return []
-    now = _now()
+    at = now()
 
     def run() -> None:
-        callbacks.enqueue_follow_ups(jobs.queue().connection, follow, now)
+        callbacks.enqueue_follow_ups(jobs.queue().connection, follow, at)
 
     return [run]
 
 
 def filing_rules(settings: Settings) -> Filing:
-    return Filing(settings.urgent_categories, timedelta(hours=settings.duplicate_window_hours), _now())
+    return Filing(settings.urgent_categories, timedelta(hours=settings.duplicate_window_hours), now())
 
 
 def file_from_call(
@@ -127,7 +125,7 @@ def apply(session: Session, settings: Settings, call: Call, effect: Effect) -> l
     if isinstance(effect, RecordRating):
         target = _target(session, call, effect.report_number)
         if target is not None and target[0] is not None:
-            loop.record_rating(session, target[0], effect.rating, _now(), target[1], "voice")
+            loop.record_rating(session, target[0], effect.rating, now(), target[1], "voice")
         return []
     if isinstance(effect, FileNote):
         return _file_note(session, call, effect)
@@ -140,7 +138,7 @@ def _queue_call_back(session: Session, settings: Settings, call: Call, effect: Q
         return []
     person = session.get(Person, call.person_id) if call.person_id else None
     callback = callbacks.schedule(
-        session, settings, purpose=effect.purpose, now=_now(), to_number=call.from_number, person=person
+        session, settings, purpose=effect.purpose, now=now(), to_number=call.from_number, person=person
     )
     session.flush()
     log.info("caller %s gave no input: call-back %s queued", mask(call.from_number), callback.id)
@@ -174,21 +172,21 @@ def _target(session: Session, call: Call, report_number: int | None) -> tuple[Re
 
 
 def _record_answer(session: Session, settings: Settings, call: Call, effect: RecordAnswer) -> list[AfterCommit]:
-    now = _now()
+    at = now()
     if effect.report_number is None:
         callback = _call_back_of(session, call)
         if callback is not None:
             callback.answer = effect.answer
             if effect.answer != answers.NO_ANSWER:
-                callback.answered_at = now
+                callback.answered_at = at
     target = _target(session, call, effect.report_number)
     if target is None or target[0] is None or effect.answer == answers.NO_ANSWER:
         return []
     report, by = target
     assert report is not None
     if effect.answer in (answers.ACCEPTED, answers.NOT_MY_AREA):
-        report.verification_answer, report.verification_answered_at = effect.answer, now
-    return follow_ups(loop.apply_answer(session, settings, report, effect.answer, now, by, "voice"))
+        report.verification_answer, report.verification_answered_at = effect.answer, at
+    return follow_ups(loop.apply_answer(session, settings, report, effect.answer, at, by, "voice"))
 
 
 def _file_note(session: Session, call: Call, effect: FileNote) -> list[AfterCommit]:
@@ -206,6 +204,6 @@ def _file_note(session: Session, call: Call, effect: FileNote) -> list[AfterComm
     report = session.get(Report, report_id) if report_id else None
     if report is not None:
         person = session.get(Person, call.person_id) if call.person_id else None
-        record(session, report, "note", _now(), Actor.of(person, "voice"), f"voice note ({effect.kind})")
+        record(session, report, "note", now(), Actor.of(person, "voice"), f"voice note ({effect.kind})")
     session.flush()
     return claim_transcription(recording)

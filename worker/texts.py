@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 
+from grid import registry
 from grid.models import CallBack, Message, OptOut, Person, as_utc
 from grid.phones import mask
 from grid.quiet_hours import next_allowed
@@ -53,8 +54,10 @@ def opted_out(session: Session, phone: str) -> bool:
 
 
 def person_for(session: Session, phone: str) -> Person | None:
-    """The registry person at a number (the first, when a household shares it): whose quiet hours apply."""
-    return session.scalars(select(Person).where(Person.phone == phone).order_by(Person.id).limit(1)).first()
+    """The registry person at a number whose quiet hours apply: the same one the webhooks take for
+    that number (grid.registry.people_by_phone: most senior first, when a household shares it)."""
+    people = registry.people_by_phone(session, phone)
+    return people[0] if people else None
 
 
 def queue_text(
