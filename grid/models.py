@@ -312,3 +312,27 @@ class OptOut(Base):
     phone: Mapped[str] = mapped_column(String(32), primary_key=True)
     source: Mapped[str] = mapped_column(String(32), default="keyword")  # keyword | twilio-21610
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# Dashboard roles: community staff see everything; a grid leader their grids; a grid worker their reports.
+USER_STAFF = "staff"
+USER_LEADER = "leader"
+USER_WORKER = "worker"
+USER_ROLES = (USER_STAFF, USER_LEADER, USER_WORKER)
+
+
+class User(Base):
+    """A dashboard login. Leaders and workers are tied to their registry person, whose grid
+    decides what they see; the password is stored only as a salted hash (werkzeug.security)."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=USER_STAFF)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    language: Mapped[str] = mapped_column(String(16), default="zh-CN")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    person: Mapped[Person | None] = relationship()

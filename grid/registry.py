@@ -54,9 +54,12 @@ def building_numbers(session: Session) -> frozenset[str]:
     return frozenset(session.scalars(select(Building.number)))
 
 
+RESPONDER_ROLES = (GRID_WORKER, GRID_LEADER, STAFF)
+
+
 def responders(session: Session) -> list[Person]:
     """Everybody a report can be routed to; a community has dozens, so load them all."""
-    query = select(Person).where(Person.role.in_((GRID_WORKER, GRID_LEADER, STAFF))).order_by(Person.id)
+    query = select(Person).where(Person.role.in_(RESPONDER_ROLES)).order_by(Person.id)
     return list(session.scalars(query))
 
 

@@ -78,6 +78,10 @@ class Settings:
     sms_draft_hours: float = 24  # how long a report waits for an unknown sender's building number
     # "name:token" pairs for the JSON API (API_TOKENS); the name is recorded as who asked.
     api_tokens: tuple[str, ...] = ()
+    # Signs the dashboard's session cookies (SECRET_KEY); without one, a per-install key in the instance folder.
+    secret_key: str = ""
+    # Where the sandbox phone page is (SANDBOX_PHONE_URL, set by the launcher in sandbox mode): linked from the dashboard.
+    sandbox_phone_url: str = ""
 
     @property
     def quiet_window(self) -> tuple[time, time]:
@@ -140,6 +144,8 @@ _ENV_NAMES = {
     "say_language_en": "SAY_LANGUAGE_EN",
     "default_region": "DEFAULT_REGION",
     "retry_schedule": "RETRY_SCHEDULE",
+    "secret_key": "SECRET_KEY",
+    "sandbox_phone_url": "SANDBOX_PHONE_URL",
 }
 _LIST_ENV_NAMES = {
     "emergency_numbers": "EMERGENCY_NUMBERS",

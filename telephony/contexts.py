@@ -144,8 +144,11 @@ def _report_audio(report: Report) -> Recording | None:
     return next((r for r in report.recordings if r.kind == REPORT_AUDIO), None)
 
 
-def report_brief(report: Report, purpose: str) -> ReportBrief:
-    """The report as an outbound call reads it out; an escalation call treats it as overdue."""
+def report_brief(settings: Settings, report: Report, purpose: str) -> ReportBrief:
+    """The report as an outbound call reads it out; an escalation call treats it as overdue.
+    The caller's voice is played from our server (telephony.media), never Twilio's URL."""
+    from telephony.media import play_url
+
     audio = _report_audio(report)
     return ReportBrief(
         number=report.id,
@@ -153,7 +156,7 @@ def report_brief(report: Report, purpose: str) -> ReportBrief:
         urgent=report.urgent,
         state=report.state,
         transcript=_transcript(report),
-        recording_url=audio.url if audio is not None else None,
+        recording_url=play_url(settings, audio.recording_sid) if audio is not None else None,
         handling_note=_newest_note(report, "handling_note"),
         reopen_reason=_newest_note(report, "reopen_reason"),
         overdue=report.overdue or purpose == ESCALATION,
@@ -177,7 +180,7 @@ def outbound_context(session: Session, settings: Settings, callback: CallBack) -
         caller_role=caller.role if caller else None,
         duty_phone=_duty_digits(settings),
         language=callback.language or settings.default_language,
-        report=report_brief(report, callback.purpose) if report is not None else None,
+        report=report_brief(settings, report, callback.purpose) if report is not None else None,
         question=callback.question or None,
     )
 

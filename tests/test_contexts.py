@@ -137,7 +137,10 @@ def test_resident_confirmation_context_has_the_worker_calling_and_the_newest_not
                                                                     demo.resident, report))
     assert (ctx.callee_name, ctx.caller_name, ctx.caller_role) == ("朱明", "陈静", "grid_worker")
     assert ctx.duty_phone == "057188881234" and ctx.language == "zh-CN" and ctx.question is None
-    assert ctx.report == ReportBrief(report.id, "environment", False, "awaiting_check", "灯坏了", "https://x/original",
+    assert ctx.report is not None and ctx.report.recording_url is not None
+    # the caller's voice is played from our server with a signed URL, never the stored Twilio URL
+    assert ctx.report.recording_url.startswith(f"{settings.public_base_url}/media/recordings/REreportoriginal.wav?expires=")
+    assert ctx.report == ReportBrief(report.id, "environment", False, "awaiting_check", "灯坏了", ctx.report.recording_url,
                                      "换了灯泡和开关", None)
 
 

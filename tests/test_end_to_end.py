@@ -7,6 +7,7 @@ twilio client; answering 1 on that call stores the acceptance.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from rq import SimpleWorker
 from sqlalchemy import select
 from werkzeug.serving import make_server
@@ -100,7 +102,12 @@ def test_a_phone_call_becomes_a_transcribed_routed_report_and_the_worker_accepts
     worker_call = Call(post, placed["Sid"], app.config["SETTINGS"].twilio_number, to_number=worker_phone)
     heard = said(worker_call._send(placed["Url"], Direction="outbound-api", From=placed["From"], To=worker_phone))
     assert heard.startswith(f"{worker_name}您好，这里是花果社区网格热线")
-    assert "公共设施报修" in heard and f"<play {recording_url}>" in heard
+    assert "公共设施报修" in heard and recording_url not in heard  # never Twilio's URL (it needs credentials)
+    play = re.search(r"<play (\S+)>", heard)
+    assert play is not None and play.group(1).startswith(f"{PUBLIC_BASE_URL}/media/recordings/RE{'a' * 32}.wav?")
+    media_path = play.group(1)[len(PUBLIC_BASE_URL):]
+    assert requests.get(live_app + media_path, timeout=10).content == wav.read_bytes()  # the caller's own voice, from us
+    assert requests.get(live_app + media_path.replace("sig=", "sig=0"), timeout=10).status_code == 403
     assert report.transcript_text in heard
     assert "我们不会向您要钱" in heard
     said(worker_call.press("1"))

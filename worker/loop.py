@@ -39,10 +39,11 @@ class FollowUps:
         return self
 
 
-def _call(
+def call(
     session: Session, settings: Settings, purpose: str, person: Person | None, report: Report, now: datetime,
     cycle: str, urgent: bool = False,
 ) -> list[CallBack]:
+    """Schedule a call-back about `report` to `person` (DUTY_PHONE when None); [] when it exists already."""
     number = person.phone if person is not None else settings.duty_phone
     if not number:
         log.error("report %s: nobody to call for %s (no person and no DUTY_PHONE)", report.id, purpose)
@@ -72,9 +73,13 @@ def apply_answer(
     now: datetime,
     by: Person | None,
     channel: str = "voice",
+    actor: Actor | None = None,
 ) -> FollowUps:
-    """Move `report` for `answer` given by `by` and schedule what the loop needs next."""
-    actor = Actor.of(by, channel)
+    """Move `report` for `answer` given by `by` and schedule what the loop needs next.
+
+    `actor` names who did it on the timeline when that is not `by` itself (a dashboard login).
+    """
+    actor = actor or Actor.of(by, channel)
     out = FollowUps()
     if answer == answers.ACCEPTED:
         if by is not None:
@@ -83,10 +88,10 @@ def apply_answer(
             transition(session, report, "accept", now, actor)
         if report.state == lifecycle.VERIFYING:
             when = now + timedelta(minutes=settings.site_check_after_minutes)
-            out.callbacks += _call(session, settings, callbacks.WORKER_FOLLOW_UP, report.assignee, report, when,
+            out.callbacks += call(session, settings, callbacks.WORKER_FOLLOW_UP, report.assignee, report, when,
                                    cycle=f"site-{report.assignee_id}")
         elif report.state in (lifecycle.CONFIRMED, lifecycle.DISPATCHED):  # a leader took an overdue one
-            out.callbacks += _handling_check(session, settings, report, now)
+            out.callbacks += handling_check(session, settings, report, now)
     elif answer == answers.NOT_MY_AREA:
         out.add(pass_upward(session, settings, report, by, now, actor))
     elif answer == answers.CONFIRMED:
@@ -94,7 +99,7 @@ def apply_answer(
             # 大事不出社区: the grid worker who verified it handles it unless staff dispatch elsewhere.
             report.handler = report.handler or (report.assignee.name if report.assignee else "")
             transition(session, report, "dispatch", now, actor, f"handler: {report.handler}")
-            out.callbacks += _handling_check(session, settings, report, now)
+            out.callbacks += handling_check(session, settings, report, now)
             out.messages += tell_reporter(settings, report, now)
     elif answer == answers.UNFOUNDED:
         if transition(session, report, "unfounded", now, actor):
@@ -106,7 +111,7 @@ def apply_answer(
         transition(session, report, "satisfied", now, actor)
     elif answer == answers.NOT_SOLVED:
         if transition(session, report, "reopen", now, actor, "the resident says it is not solved"):
-            out.callbacks += _call(session, settings, callbacks.WORKER_FOLLOW_UP, report.assignee, report,
+            out.callbacks += call(session, settings, callbacks.WORKER_FOLLOW_UP, report.assignee, report,
                                    now + REOPEN_NOTICE_DELAY, cycle=f"reopen-{report.reopen_count}")
     elif answer == answers.NOT_YET:
         record(session, report, "note", now, actor, "not yet")
@@ -127,9 +132,10 @@ def tell_reporter(settings: Settings, report: Report, now: datetime) -> list[tup
     return [(report.reporter_phone, text)]
 
 
-def _handling_check(session: Session, settings: Settings, report: Report, now: datetime) -> list[CallBack]:
+def handling_check(session: Session, settings: Settings, report: Report, now: datetime) -> list[CallBack]:
+    """The follow-up call asking the handler, HANDLING_CHECK_AFTER_MINUTES later, whether it is handled."""
     when = now + timedelta(minutes=settings.handling_check_after_minutes)
-    return _call(session, settings, callbacks.WORKER_FOLLOW_UP, report.assignee, report, when,
+    return call(session, settings, callbacks.WORKER_FOLLOW_UP, report.assignee, report, when,
                  cycle=f"handling-{report.reopen_count}-{report.assignee_id}")
 
 
@@ -166,7 +172,7 @@ def pass_upward(
         return out
     record(session, report, "assignment", now, actor, f"not my area: passed to {person.name}")
     report.assignee_id, report.assignee, report.assignment_rule = person.id, person, rule
-    out.callbacks += _call(session, settings, callbacks.WORKER_VERIFICATION, person, report, now,
+    out.callbacks += call(session, settings, callbacks.WORKER_VERIFICATION, person, report, now,
                            cycle=f"passed-{person.id}", urgent=report.urgent)
     return out
 

@@ -18,6 +18,7 @@ from rq.job import Job, JobStatus
 from grid.models import REPORT_AUDIO, CallBack, Recording, Report
 from worker.asr import Transcriber
 from worker.audio import BadAudio, RecordingUnavailable, decode_to_pcm, download_recording
+from worker.audio_store import keep
 from worker.context import WorkerContext, current
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def enqueue_transcription(queue: Queue, recording_id: int) -> Job:
 class _Work:
     recording_id: int
     report_id: int | None
+    recording_sid: str
     url: str
     language: str
     final: bool  # the transcript was already final: nothing to do but the follow-up
@@ -111,7 +113,7 @@ def _load(ctx: WorkerContext, recording_id: int) -> _Work | None:
             return None
         else:
             language, final = report.language, report.transcript_status in FINAL_STATUSES
-        return _Work(recording.id, report.id if report else None, recording.url, language, final, note)
+        return _Work(recording.id, report.id if report else None, recording.recording_sid, recording.url, language, final, note)
 
 
 def _transcribe(ctx: WorkerContext, work: _Work) -> dict[str, Any]:
@@ -132,6 +134,7 @@ def _transcribe(ctx: WorkerContext, work: _Work) -> dict[str, Any]:
         if exc.transient and not _last_try():
             raise
         return _unavailable(exc.reason)
+    keep(ctx.settings.instance_dir, work.recording_sid, data)  # staff listen to this copy in the dashboard
     try:
         audio = decode_to_pcm(data)  # the recording's own rate: see worker/asr.py for why
     except BadAudio as exc:
