@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,12 @@ class TwilioSandbox:
     max_cps: float | None = None
     max_cps_slack: float = 0.0
     throttled: list[float] = field(default_factory=list)
+    # Served inside another app (sandbox/server.py mounts these routes with register()): its base URL.
+    served_at: str = ""
+    # Told of each accepted call (the record, and the form with repeated fields such as
+    # StatusCallbackEvent as lists) and each accepted message: the sandbox phone rings and shows texts.
+    on_call: Callable[[dict[str, str], dict[str, list[str]]], None] | None = None
+    on_message: Callable[[dict[str, str]], None] | None = None
     _calls_lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
     _server: BaseWSGIServer | None = None
@@ -57,6 +64,8 @@ class TwilioSandbox:
 
     @property
     def base_url(self) -> str:
+        if self.served_at:
+            return self.served_at
         assert self._server is not None, "start() the sandbox first"
         return f"http://127.0.0.1:{self._server.server_port}"
 
@@ -103,6 +112,11 @@ class TwilioSandbox:
 
     def _app(self) -> Flask:
         app = Flask("twilio-sandbox")
+        self.register(app)
+        return app
+
+    def register(self, app: Flask) -> None:
+        """Add the REST routes to `app` (this sandbox's own server, or a larger one)."""
 
         @app.post(f"{API_PREFIX}/Calls.json")
         def create_call(account_sid: str) -> Any:
@@ -120,7 +134,9 @@ class TwilioSandbox:
                     "to": record.get("To"), "from": record.get("From"), "status": "queued", "answered_by": None,
                     "duration": None,
                 }
-                return answer
+            if self.on_call is not None:
+                self.on_call(record, request.form.to_dict(flat=False))
+            return answer
 
         @app.get(f"{API_PREFIX}/Calls/<call_sid>.json")
         def fetch_call(account_sid: str, call_sid: str) -> Any:
@@ -134,7 +150,13 @@ class TwilioSandbox:
         def create_message(account_sid: str) -> Any:
             if self._authorised() and request.form.get("To") in self.unsubscribed:
                 return self._error(400, "Attempt to send to unsubscribed recipient", code=21610)
-            return self._create(account_sid, "SM", self.messages, self.fail_messages)
+            refusal = self._refusal(account_sid, self.fail_messages)
+            if refusal is not None:
+                return refusal
+            record, answer = self._accept(account_sid, "SM", self.messages)
+            if self.on_message is not None:
+                self.on_message(record)
+            return answer
 
         @app.get(f"{API_PREFIX}/Recordings/<recording_sid>")
         def recording(account_sid: str, recording_sid: str) -> Any:
@@ -146,8 +168,6 @@ class TwilioSandbox:
                 return self._error(404)
             self.recording_fetched.set()
             return Response(self.recordings[sid], mimetype="audio/x-wav")
-
-        return app
 
     def _too_soon(self, now: float) -> bool:
         if not self.max_cps or not self.call_times:
@@ -163,10 +183,6 @@ class TwilioSandbox:
             **self.call_states[call_sid],
             "uri": f"/2010-04-01/Accounts/{account_sid}/Calls/{call_sid}.json",
         }
-
-    def _create(self, account_sid: str, prefix: str, store: list[dict[str, str]], failures: list[int]) -> Any:
-        refusal = self._refusal(account_sid, failures)
-        return refusal if refusal is not None else self._accept(account_sid, prefix, store)[1]
 
     def _refusal(self, account_sid: str, failures: list[int]) -> Response | None:
         """The answer to a create request that must fail: bad credentials, or a failure queued by a test."""
