@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grid import lifecycle, registry
-from grid.models import Call, Grid, Person, Recording, Report
+from grid.models import REPORT_AUDIO, Call, Grid, Person, Recording, Report
 from grid.timeline import Actor, record
 from ivr_flows.categories import is_urgent
 
@@ -117,7 +117,8 @@ def file_report(
     if recording_sid:
         recording = session.scalar(select(Recording).where(Recording.recording_sid == recording_sid))
         if recording is None:
-            recording = Recording(recording_sid=recording_sid, report_id=report.id, url=recording_url, duration=duration)
+            recording = Recording(recording_sid=recording_sid, report_id=report.id, url=recording_url, duration=duration,
+                                  kind=REPORT_AUDIO)
             session.add(recording)
     return Filed(report, recording, created)
 

@@ -120,6 +120,24 @@ def test_hanging_up_during_recording_still_files_the_report(app: Any, demo: dict
     assert "worker.transcription.transcribe_recording" in names
 
 
+@pytest.mark.parametrize("status", ["absent", "failed"])
+def test_a_recording_twilio_kept_no_audio_of_is_flagged_for_a_person(app: Any, demo: dict[str, Person], redis_conn: Any,
+                                                                      status: str) -> None:
+    """The caller hung up without speaking: the report is kept, marked unavailable and flagged to listen
+    to, and its verification still follows (it used to stay 'pending' for ever)."""
+    call = TwilioCall(flask_poster(app.test_client()), f"CA1{status}", demo["resident"].phone)
+    call.start()
+    call.press("1")
+    call.press("3")
+    assert call.recording_status(f"RE1{status}", RECORDING_URL, status=status) == 204
+    with app.extensions["gridline.sessions"]() as s:
+        report = s.scalars(select(Report)).one()
+        assert (report.transcript_status, report.needs_listening) == ("unavailable", True)
+        assert status in report.transcript_error
+    names = [j.func_name for q in all_queues(redis_conn) for j in q.jobs]
+    assert "worker.dispatch.report_ready" in names and "worker.transcription.transcribe_recording" not in names
+
+
 def test_silence_reprompts_twice_then_promises_and_queues_a_call_back(app: Any, demo: dict[str, Person]) -> None:
     """Three silences: two re-prompts, then 'the community will call back' and a call-back is owed."""
     call = TwilioCall(flask_poster(app.test_client()), "CA104", demo["resident"].phone)
