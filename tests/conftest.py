@@ -22,6 +22,7 @@ from twilio.request_validator import RequestValidator
 from grid.db import make_engine, make_session_factory, upgrade
 from telephony.config import Settings, load_settings
 
+pytest_plugins = ["tests.phone_fixtures"]  # the sandbox phone: `phone`, `live`
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 TEST_ACCOUNT_SID = "AC" + "0" * 32
 PUBLIC_BASE_URL = "https://gridline.example.org"

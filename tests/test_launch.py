@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -23,13 +24,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _log_in(base: str, username: str, password: str) -> None:
+    """The printed demo login opens the dashboard's report list."""
+    http = requests.Session()
+    page = http.get(base + "/login", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    response = http.post(base + "/login", data={"username": username, "password": password, "csrf_token": token.group(1)},
+                         timeout=10)
+    assert response.status_code == 200 and response.url.endswith("/dashboard/reports/"), response.text[:300]
+    assert 'data-testid="report-list"' in response.text
+
+
 def test_launch_starts_the_whole_service_on_embedded_defaults(tmp_path: Path) -> None:
     """No REDIS_URL, no DATABASE_URL: the launcher starts Redis, migrates, loads the demo and serves calls."""
-    port = _free_port()
+    port, sandbox_port = _free_port(), _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL", "TWILIO_ACCOUNT_SID")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("REDIS_URL", "DATABASE_URL", "TWILIO_ACCOUNT_SID", "SECRET_KEY", "TWILIO_API_BASE_URL")}
     env.update(GRIDLINE_INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port), PUBLIC_BASE_URL=base,
-               TWILIO_AUTH_TOKEN=TOKEN, PYTHONUNBUFFERED="1")
+               TWILIO_AUTH_TOKEN=TOKEN, PYTHONUNBUFFERED="1", SANDBOX_PORT=str(sandbox_port))
     log = (tmp_path / "launch.log").open("w+")
     proc = subprocess.Popen([sys.executable, "-m", "telephony.launch"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -62,6 +76,13 @@ def test_launch_starts_the_whole_service_on_embedded_defaults(tmp_path: Path) ->
         assert "Listening on transcription" in output  # the speech worker
         assert "no speech model" in output and "vosk-model-small-cn-0.22" in output
         assert (tmp_path / "instance" / "gridline.db").exists()
+        # sandbox mode (no Twilio account): the dashboard, the phone page and a demo login are printed and work
+        assert f"Dashboard: {base}/" in output
+        assert f"Sandbox phone: http://127.0.0.1:{sandbox_port}/phone" in output
+        password = re.search(r"password (\S+) \(in ", output)
+        assert password is not None, output
+        _log_in(base, "demo", password.group(1))
+        assert requests.get(f"http://127.0.0.1:{sandbox_port}/phone", timeout=10).status_code == 200
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

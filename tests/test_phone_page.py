@@ -16,8 +16,6 @@ from sqlalchemy import select
 
 from grid.models import Report
 from sandbox.server import PhoneSandbox
-from telephony.config import Settings
-from tests.live import serve
 from tests.loop_driver import Loop
 from worker.queues import all_queues
 
@@ -28,22 +26,9 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {
 
 
 @pytest.fixture
-def phone(settings: Settings) -> Iterator[PhoneSandbox]:
-    sandbox = PhoneSandbox(settings, app_url="http://127.0.0.1:9").start()
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
 def twilio_api(phone: PhoneSandbox) -> Any:
+    """This module's app and worker talk to the sandbox phone's Twilio stand-in (tests/phone_fixtures.py)."""
     return phone.api
-
-
-@pytest.fixture
-def live(loop: Loop, phone: PhoneSandbox) -> Iterator[str]:
-    with serve(loop.app) as url:
-        phone.app_url = url
-        yield url
 
 
 @pytest.fixture

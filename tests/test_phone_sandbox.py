@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
@@ -22,9 +22,7 @@ from sqlalchemy import select
 from grid.models import Call, CallAttempt, CallBack, Report
 from sandbox.cli import main as cli_main
 from sandbox.server import PhoneSandbox
-from telephony.config import Settings
 from telephony.rest import make_client
-from tests.live import serve
 from tests.loop_driver import Loop
 from worker.queues import all_queues
 
@@ -34,25 +32,9 @@ WORKER = "+8613900000201"  # 陈静, grid worker of HG-01: the assignee of her r
 
 
 @pytest.fixture
-def phone(settings: Settings) -> Iterator[PhoneSandbox]:
-    """The sandbox phone on a free port; the app's URL is filled in once the app is served."""
-    sandbox = PhoneSandbox(settings, app_url="http://127.0.0.1:9").start()
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
 def twilio_api(phone: PhoneSandbox) -> Any:
-    """conftest's app, worker and loop use the phone's REST stand-in instead of a bare one."""
+    """This module's app and worker talk to the sandbox phone's Twilio stand-in (tests/phone_fixtures.py)."""
     return phone.api
-
-
-@pytest.fixture
-def live(loop: Loop, phone: PhoneSandbox) -> Iterator[str]:
-    """The app (demo community, 09:00 Shanghai) served over HTTP, and the phone posting to it."""
-    with serve(loop.app) as url:
-        phone.app_url = url
-        yield url
 
 
 class Client:
