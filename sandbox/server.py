@@ -29,11 +29,10 @@ from sandbox.texting import Texting
 from sandbox.twilio_api import TwilioSandbox
 from sandbox.webhooks import AppError, Webhooks
 from telephony.config import Settings, load_settings
+from telephony.launch import DEFAULT_HOTLINE, LOCAL_ACCOUNT_SID
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_PORT = 5001
-DEFAULT_HOTLINE = "+8657188880000"  # as telephony/cli_simulate.py, when TWILIO_NUMBER is not set
-LOCAL_ACCOUNT_SID = "AC" + "0" * 32
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 

@@ -28,10 +28,9 @@ from grid.models import Recording
 from grid.phones import InvalidPhone, normalise
 from sandbox.twilio_api import TwilioSandbox
 from telephony.config import Settings
-from telephony.launch import local_auth_token
+from telephony.launch import DEFAULT_HOTLINE, LOCAL_ACCOUNT_SID, local_auth_token
 
 DEFAULT_FROM = "13800000004"  # 林小红, a resident of the demo community (grid HG-01-1)
-LOCAL_ACCOUNT_SID = "AC" + "0" * 32
 MAX_TURNS = 50  # a flow that never ends is a bug the simulator should not loop on
 CONTROL_VERBS = ("Gather", "Record", "Redirect", "Hangup", "Dial")
 Echo = Callable[[str], None]
@@ -229,7 +228,7 @@ def init_app(app: Flask) -> None:
         caller = Caller(
             http=requests.Session(), listen_url=url, public_base_url=settings.public_base_url, token=token,
             call_sid=call_sid or f"CA{secrets.token_hex(16)}", from_number=caller_number,
-            to_number=settings.twilio_number or "+8657188880000",
+            to_number=settings.twilio_number or DEFAULT_HOTLINE,
             account_sid=settings.twilio_account_sid or LOCAL_ACCOUNT_SID, token_source=token_source,
         )
         click.echo(f"call {caller.call_sid} from {caller_number} to {url} (signed for {settings.public_base_url})")

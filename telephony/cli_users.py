@@ -41,6 +41,13 @@ def _person(session: Session, person_id: int | None, phone: str) -> Person | Non
     return people[0]
 
 
+def _login(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no login {username!r}")
+    return user
+
+
 def _password() -> str:
     return click.prompt(f"Password (at least {MIN_PASSWORD} characters)", hide_input=True, confirmation_prompt=True)
 
@@ -76,9 +83,7 @@ def init_app(app: Flask) -> None:
     def set_password(username: str) -> None:
         """Give a login a new password (prompted for)."""
         with _session() as session:
-            user = session.scalar(select(User).where(User.username == username))
-            if user is None:
-                raise click.ClickException(f"no login {username!r}")
+            user = _login(session, username)
             try:
                 user.password_hash = hash_password(_password())
             except ValueError as exc:
@@ -92,9 +97,7 @@ def init_app(app: Flask) -> None:
     def disable(username: str) -> None:
         """Stop a login from working (its sessions end at their next request)."""
         with _session() as session:
-            user = session.scalar(select(User).where(User.username == username))
-            if user is None:
-                raise click.ClickException(f"no login {username!r}")
+            user = _login(session, username)
             user.active = False
             session.commit()
             click.echo(f"login {username!r} disabled")

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from telephony.config import load_settings
+from telephony.config import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,12 +30,19 @@ def local_secret(instance_dir: Path, name: str, nbytes: int = 16) -> str:
     return path.read_text().strip()
 
 
+def secret_key(settings: Settings) -> str:
+    """SECRET_KEY, else the per-install key: signs dashboard sessions and the recordings' play URLs."""
+    return settings.secret_key or local_secret(settings.instance_dir, "secret-key", 32)
+
+
 def local_auth_token(instance_dir: Path) -> str:
     """Without TWILIO_AUTH_TOKEN, a per-install token the simulator signs with (kept 0600)."""
     return local_secret(instance_dir, "local-twilio-token")
 
 
-SANDBOX_ACCOUNT_SID = "AC" + "0" * 32  # the sandbox's account: any SID works, Twilio's shape keeps clients happy
+# Without a Twilio account (the simulator, the sandbox phone): any SID works, Twilio's shape keeps clients happy.
+LOCAL_ACCOUNT_SID = "AC" + "0" * 32
+DEFAULT_HOTLINE = "+8657188880000"  # the hotline's number when TWILIO_NUMBER is not set
 DEMO_LOGINS = (("demo", "staff", None), ("zhangwei", "leader", "+8613900000101"), ("chenjing", "worker", "+8613900000201"))
 
 
@@ -44,9 +51,9 @@ def sandbox_mode(env: dict[str, str]) -> list[str]:
     which plays the phone network for the browser phone page. Returns lines to print."""
     port = env.setdefault("PORT", "5000")
     sandbox_port = env.setdefault("SANDBOX_PORT", "5001")
-    env["TWILIO_ACCOUNT_SID"] = SANDBOX_ACCOUNT_SID
+    env["TWILIO_ACCOUNT_SID"] = LOCAL_ACCOUNT_SID
     env["TWILIO_API_BASE_URL"] = f"http://127.0.0.1:{sandbox_port}"
-    env.setdefault("TWILIO_NUMBER", "+8657188880000")
+    env.setdefault("TWILIO_NUMBER", DEFAULT_HOTLINE)
     env.setdefault("GRIDLINE_URL", f"http://127.0.0.1:{port}")
     env["SANDBOX_PHONE_URL"] = f"http://127.0.0.1:{sandbox_port}/phone"
     return [
@@ -86,7 +93,7 @@ def prepare(env: dict[str, str]) -> list[str]:
     if not env.get("TWILIO_ACCOUNT_SID"):
         notes.extend(sandbox_mode(env))
     if not env.get("SECRET_KEY"):
-        env["SECRET_KEY"] = local_secret(settings.instance_dir, "secret-key", 32)
+        env["SECRET_KEY"] = secret_key(settings)
     settings = load_settings(env)
     upgrade(settings.effective_database_url)
     engine = make_engine(settings.effective_database_url)

@@ -26,11 +26,9 @@ PLAY_URL_TTL_S = 3 * 24 * 3600  # a call-back may be retried for days; a context
 
 
 def signing_key(settings: Settings) -> bytes:
-    if settings.secret_key:
-        return settings.secret_key.encode()
-    from telephony.launch import local_secret
+    from telephony.launch import secret_key
 
-    return local_secret(settings.instance_dir, "secret-key", 32).encode()
+    return secret_key(settings).encode()
 
 
 def _signature(key: bytes, recording_sid: str, expires: int) -> str:

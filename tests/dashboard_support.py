@@ -21,10 +21,16 @@ LOGINS = {
 
 def demo_with_logins(sessions: Any) -> dict[str, int]:
     """Load the demo community and create the logins above; username -> user id."""
-    ids: dict[str, int] = {}
     with sessions() as session:
         load_demo(session)
-        session.flush()
+        session.commit()
+    return create_logins(sessions)
+
+
+def create_logins(sessions: Any) -> dict[str, int]:
+    """The logins above, on a demo community already loaded; username -> user id."""
+    ids: dict[str, int] = {}
+    with sessions() as session:
         for username, (role, name) in LOGINS.items():
             person = session.scalar(select(Person).where(Person.name == name))
             user = create_user(username, PASSWORD, role, person.id if person is not None else None)

@@ -17,10 +17,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from grid.models import CallBack, Person, Report, ReportEvent
+from grid.models import CallBack, Report, ReportEvent
 from sandbox.server import PhoneSandbox
-from telephony.dashboard.auth import create_user
-from tests.dashboard_support import LOGINS, PASSWORD
+from tests.dashboard_support import PASSWORD, create_logins
 from tests.loop_driver import Loop
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,18 +40,9 @@ def twilio_api(phone: PhoneSandbox) -> Any:
 def site(live: str, loop: Loop, korean_transcriber: Any) -> str:
     """The live app (tests/phone_fixtures.py) with dashboard logins on the demo community; the worker
     transcribes with the real (Korean) Vosk model."""
-    _logins(loop.app.extensions["gridline.sessions"])
+    create_logins(loop.app.extensions["gridline.sessions"])  # the loop fixture loaded the demo community
     loop.worker_ctx.transcribers = {"zh-CN": korean_transcriber}
     return live
-
-
-def _logins(sessions: Any) -> None:
-    """The dashboard logins of tests/dashboard_support.py, on the demo community already loaded."""
-    with sessions() as s:
-        for username, (role, name) in LOGINS.items():
-            person = s.scalar(select(Person).where(Person.name == name))
-            s.add(create_user(username, PASSWORD, role, person.id if person is not None else None))
-        s.commit()
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ def init_app(app: Flask) -> None:
 
     settings = app.config["SETTINGS"]
     if not app.secret_key:
-        from telephony.launch import local_secret
+        from telephony.launch import secret_key
 
-        app.secret_key = settings.secret_key or local_secret(settings.instance_dir, "secret-key", 32)
+        app.secret_key = secret_key(settings)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

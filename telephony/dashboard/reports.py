@@ -110,12 +110,13 @@ def show(report_id: int) -> Any:
     ))
     messages = list(session.scalars(select(Message).where(Message.report_id == report.id).order_by(Message.id)))
     notes = list(session.scalars(report_recordings(report.id)))
-    people = _callable_people(session, report)
+    responders = registry.responders(session)
+    people = _callable_people(session, report, responders)
     return render_template(
         "dashboard/report.html", report=report, words=report_view.marked_words(report.transcript_words),
         timeline=report_view.timeline(list(report.events), attempts, messages), callbacks=callbacks,
         recordings=notes, events=[e for e in lifecycle.allowed_events(report.state) if e != "mark_duplicate"],
-        may=lambda action: access.may(g.user, action), responders=registry.responders(session), people=people,
+        may=lambda action: access.may(g.user, action), responders=responders, people=people,
         low_confidence=report_view.LOW_CONFIDENCE,
     )
 
@@ -127,7 +128,7 @@ def report_recordings(report_id: int) -> Select[Recording]:
         .order_by(Recording.id)
 
 
-def _callable_people(session: Session, report: Report) -> list[Person]:
+def _callable_people(session: Session, report: Report, responders: list[Person]) -> list[Person]:
     """Whom "call to verify" offers: the reporter, the assignee, and the people of the report's grid."""
     chosen: dict[int, Person] = {}
     for person in (report.reporter, report.assignee):
@@ -137,7 +138,7 @@ def _callable_people(session: Session, report: Report) -> list[Person]:
         grid_ids = {report.grid_id} | ({report.grid.parent_id} if report.grid and report.grid.parent_id else set())
         for person in session.scalars(select(Person).where(Person.grid_id.in_(grid_ids)).order_by(Person.name).limit(200)):
             chosen.setdefault(person.id, person)
-    for person in registry.responders(session):
+    for person in responders:
         chosen.setdefault(person.id, person)
     return list(chosen.values())
 
